@@ -1,0 +1,1 @@
+"""Embedded development chain: node runner, contract deployment, faucet and demo providers."""

@@ -1,0 +1,1 @@
+"""The Go-compatible HTTP API of the router (aiohttp)."""

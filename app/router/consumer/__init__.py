@@ -1,0 +1,1 @@
+"""Consumer side of the router: rating, sessions, prompts, failover and expiry."""

@@ -1,0 +1,1 @@
+"""MOR-RPC wire protocol: Go-compatible JSON, signatures, ECIES and framing."""

@@ -1,0 +1,1 @@
+"""Provider side of the router: MOR-RPC server, approvals, capacity, backends and reports."""

@@ -1,0 +1,1 @@
+"""Local persistence in SQLite: chats, messages, receipts, sessions and provider stats."""

@@ -1,0 +1,1 @@
+"""Keys and wallets: mnemonic, HD derivation, keystore, keyring, signer, setup wizard state."""
