@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "devnet":
         from app.devnet.cli import main as devnet_main
 
-        return devnet_main(args[1:])
+        return int(devnet_main(args[1:]))
     _parser().parse_args(args)
     print("mor-launch: the desktop app is not built yet; run `mor-launch devnet` for the embedded chain.")
     return 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
-def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty data folder, so nothing leaks between tests or into $HOME."""
     path = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("MOR_DATA_DIR", str(path))
     monkeypatch.setenv("LOG_FOLDER_PATH", str(path / "logs"))
-    yield path
+    return path

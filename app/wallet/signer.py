@@ -7,7 +7,7 @@ from typing import Any
 import coincurve
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from app.errors import WalletError
 
