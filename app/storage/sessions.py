@@ -1,0 +1,105 @@
+"""The consumer's session cache and the pending-transaction journal, both read back after a restart."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from app.errors import StorageError
+from app.storage.database import Database
+from app.storage.records import CachedSession, PendingTransaction, now_ms
+
+TX_STATES = frozenset({"pending", "mined", "failed", "dropped", "replaced"})
+
+
+def _session(row: sqlite3.Row) -> CachedSession:
+    return CachedSession(
+        id=row["id"], user=row["user"], provider=row["provider"], model_id=row["model_id"], bid_id=row["bid_id"],
+        stake_wei=int(row["stake_wei"]), price_per_second_wei=int(row["price_per_second_wei"]),
+        opened_at=row["opened_at"], ends_at=row["ends_at"], closed_at=row["closed_at"],
+        failover=bool(row["failover"]), provider_url=row["provider_url"], provider_pubkey=row["provider_pubkey"],
+    )
+
+
+class SessionRepository:
+    """Sessions this node opened, keyed by on-chain session id (times in Unix seconds, as on chain)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def save(self, session: CachedSession) -> None:
+        """Insert or replace a session."""
+        s = session
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (id, user, provider, model_id, bid_id, stake_wei,"
+                " price_per_second_wei, opened_at, ends_at, closed_at, failover, provider_url, provider_pubkey)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (s.id.lower(), s.user.lower(), s.provider.lower(), s.model_id.lower(), s.bid_id.lower(),
+                 str(s.stake_wei), str(s.price_per_second_wei), s.opened_at, s.ends_at, s.closed_at,
+                 int(s.failover), s.provider_url, s.provider_pubkey),
+            )
+
+    def get(self, session_id: str) -> CachedSession | None:
+        """One session, or None."""
+        with self._db.read() as conn:
+            row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id.lower(),)).fetchone()
+        return _session(row) if row else None
+
+    def open_sessions(self, user: str, now_s: int) -> list[CachedSession]:
+        """The user's sessions not closed and not yet ended at ``now_s``, soonest-ending first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM sessions WHERE user = ? AND closed_at IS NULL AND ends_at > ? ORDER BY ends_at",
+                (user.lower(), now_s),
+            ).fetchall()
+        return [_session(r) for r in rows]
+
+    def unclosed_sessions(self, user: str) -> list[CachedSession]:
+        """Every session of the user with no close recorded (expired ones included), oldest first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM sessions WHERE user = ? AND closed_at IS NULL ORDER BY opened_at", (user.lower(),)
+            ).fetchall()
+        return [_session(r) for r in rows]
+
+    def mark_closed(self, session_id: str, closed_at: int) -> bool:
+        """Record the close time; False if the session is unknown."""
+        with self._db.write() as conn:
+            return conn.execute(
+                "UPDATE sessions SET closed_at = ? WHERE id = ?", (closed_at, session_id.lower())
+            ).rowcount > 0
+
+
+class PendingTransactionRepository:
+    """Transactions sent and not yet settled, so a restart can find and watch them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, tx_hash: str, nonce: int, purpose: str, *, at: int | None = None) -> PendingTransaction:
+        """Record a just-sent transaction as pending."""
+        tx = PendingTransaction(tx_hash.lower(), nonce, purpose, now_ms() if at is None else at)
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO pending_transactions (hash, nonce, purpose, created, state)"
+                " VALUES (?,?,?,?,?)",
+                (tx.hash, tx.nonce, tx.purpose, tx.created, tx.state),
+            )
+        return tx
+
+    def set_state(self, tx_hash: str, state: str) -> bool:
+        """Move a transaction to ``state`` (pending/mined/failed/dropped/replaced); False if unknown."""
+        if state not in TX_STATES:
+            raise StorageError(f"Invalid transaction state {state!r}: expected one of {sorted(TX_STATES)}.")
+        with self._db.write() as conn:
+            return conn.execute(
+                "UPDATE pending_transactions SET state = ? WHERE hash = ?", (state, tx_hash.lower())
+            ).rowcount > 0
+
+    def pending(self) -> list[PendingTransaction]:
+        """Transactions still pending, by nonce."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM pending_transactions WHERE state = 'pending' ORDER BY nonce, created"
+            ).fetchall()
+        return [PendingTransaction(r["hash"], r["nonce"], r["purpose"], r["created"], r["state"]) for r in rows]

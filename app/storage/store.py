@@ -1,0 +1,80 @@
+"""The storage entry points: ``Storage`` (synchronous) and ``AsyncStorage`` (runs every call off the loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from app.paths import data_dir
+from app.storage.chats import ChatRepository
+from app.storage.database import DB_FILE_NAME, Database
+from app.storage.provider_stats import ProviderStatsRepository
+from app.storage.receipts import ReceiptRepository
+from app.storage.sessions import PendingTransactionRepository, SessionRepository
+from app.storage.settings_store import SettingsRepository
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def default_db_path() -> Path:
+    """``<data dir>/node.sqlite3``."""
+    return data_dir() / DB_FILE_NAME
+
+
+class Storage:
+    """The node database and its repositories. Every write commits before the call returns."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.db = Database(path or default_db_path())
+        self.chats = ChatRepository(self.db)
+        self.receipts = ReceiptRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.pending_txs = PendingTransactionRepository(self.db)
+        self.provider_stats = ProviderStatsRepository(self.db)
+        self.settings = SettingsRepository(self.db)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.db.path
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+
+class AsyncStorage:
+    """Runs ``Storage`` calls on one dedicated worker thread, so SQLite never blocks the event loop.
+
+    Usage: ``chat = await store.run(store.sync.chats.create_chat, "title", model_id)``.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.sync = storage
+        # One thread: calls run in submission order, which keeps streamed appends in order too.
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
+
+    @classmethod
+    async def open(cls, path: Path | None = None) -> AsyncStorage:
+        """Open (create/migrate) the database off the loop."""
+        storage = await asyncio.to_thread(Storage, path)
+        return cls(storage)
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(*args, **kwargs)`` (a Storage repository method) on the storage thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def append_to_message(self, message_id: int, delta: str) -> None:
+        """Append streamed assistant text and commit (the hot path of a streaming answer)."""
+        await self.run(self.sync.chats.append_to_message, message_id, delta)
+
+    async def close(self) -> None:
+        """Finish queued calls, then close the database."""
+        await self.run(self.sync.close)
+        self._executor.shutdown(wait=False)
