@@ -1,0 +1,1 @@
+"""Test helpers shared across the suite: real servers and fixtures, no mocks."""
