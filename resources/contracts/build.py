@@ -105,8 +105,7 @@ _POOL_4 = {"initialReward": str(576 * 10**18), "rewardDecrease": "98759788040000
 # Deploy-time values of the real networks (spec §6.2); the devnet may pick others.
 PARAMETERS: dict[str, Any] = {
     "pools": [
-        {**pool, "payoutStart": 1707393600, "decreaseInterval": 86400}
-        for pool in [_DEPLOYED_POOL] * 4 + [_POOL_4]
+        {**pool, "payoutStart": 1707393600, "decreaseInterval": 86400} for pool in [_DEPLOYED_POOL] * 4 + [_POOL_4]
     ],
     "maxSessionDuration": 604800,
     "mainnet": {
@@ -196,25 +195,27 @@ def compile_sources() -> dict[str, dict[str, Any]]:
         raise BuildError(f"solc-js crashed:\n{proc.stderr.strip()}")
     result = json.loads(proc.stdout)
     if not str(result["version"]).startswith(SOLC_VERSION + "+"):
-        raise BuildError(f"solc {result['version']} found, {SOLC_VERSION} required; run `npm ci --prefix packaging/npm`")
+        raise BuildError(
+            f"solc {result['version']} found, {SOLC_VERSION} required; run `npm ci --prefix packaging/npm`"
+        )
     output = result["output"]
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise BuildError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))
-    contracts: dict[str, dict[str, Any]] = output["contracts"]
-    return contracts
+    return dict(output["contracts"])
 
 
 def _lookup(contracts: dict[str, dict[str, Any]], ref: str) -> dict[str, Any]:
     source, _, name = ref.partition(":")
-    return contracts[source][name]
+    compiled: dict[str, Any] = contracts[source][name]
+    return compiled
 
 
 def _canonical_type(param: dict[str, Any]) -> str:
     kind = str(param["type"])
     if kind.startswith("tuple"):
         inner = ",".join(_canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
