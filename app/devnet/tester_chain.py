@@ -14,7 +14,7 @@ from eth.exceptions import Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_abi.abi import decode
 from eth_tester import EthereumTester, PyEVMBackend
-from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
+from eth_tester.backends.pyevm.main import _get_block_by_number
 from eth_tester.exceptions import BlockNotFound, FilterNotFound, SnapshotNotFound, TransactionNotFound
 from eth_utils.address import to_canonical_address
 from eth_utils.exceptions import ValidationError as EthValidationError
@@ -166,10 +166,18 @@ class TesterChain:
         self._tester.validator.validate_inbound_transaction(tx, txn_internal_type="call")
         raw_tx = dict(self._tester.normalizer.normalize_inbound_transaction(tx))
         raw_tx.setdefault("gas", self._backend._max_available_gas())
+        header = _get_block_by_number(self._backend.chain, block).header
+        if not any(k in raw_tx for k in ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")):
+            # Like geth and anvil, a call that names no fee costs nothing: any sender (even 0x0) can make it.
+            raw_tx.update(max_fee_per_gas=0, max_priority_fee_per_gas=0)
+            header = header.copy(base_fee_per_gas=0)
         unsigned = self._backend._get_normalized_and_unsigned_evm_transaction(raw_tx, block)
-        computation = _execute_and_revert_transaction(
-            self._backend.chain, SpoofTransaction(unsigned, from_=raw_tx["from"]), block
-        )
+        state = self._backend.chain.get_vm(at_header=header).state
+        snapshot = state.snapshot()
+        try:
+            computation = state.apply_transaction(SpoofTransaction(unsigned, from_=raw_tx["from"]))
+        finally:
+            state.revert(snapshot)
         if computation.is_error:
             raise _revert_error(computation.error)
         return bytes(computation.output)
