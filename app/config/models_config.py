@@ -155,7 +155,7 @@ def parse_models_config(data: Any, source: str, legacy_openai_base_url: str | No
         entries = [parse_entry(raw, f"{source}: models[{i}]") for i, raw in enumerate(models)]
     else:
         for model_id, raw in data.items():
-            if model_id == "$schema":
+            if model_id == "$schema" or model_id.startswith("_"):  # schema link, comments
                 continue
             where = f"{source}: {model_id}"
             if not isinstance(raw, Mapping):
