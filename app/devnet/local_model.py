@@ -210,6 +210,9 @@ class LocalModelServer:
         command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path)]
         command += ["--model_alias", self.model_name, "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads)]
+        # Queue concurrent requests instead of cutting off the running answer (the server's default),
+        # so one consumer's prompt never truncates another consumer's stream.
+        command += ["--interrupt_requests", "False"]
         # Prompt processing is compute-bound and short: it may use every core.
         command += ["--n_threads_batch", str(min(8, _usable_cores())), "--verbose", "False"]
         if self.safe_batching:

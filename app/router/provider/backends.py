@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from app.config.models_config import ModelEntry
 from app.errors import ConfigError, PeerError
 from app.router.provider.backend_sse import SSEDecoder
 from app.router.provider.backend_stats import RequestStats, StatsMeter
@@ -81,13 +82,18 @@ class OpenAIBackend:
         self._owns_session = session is None
 
     @classmethod
-    def from_model_config(cls, entry: Mapping[str, Any], *, timeout: float = DEFAULT_LLM_TIMEOUT) -> OpenAIBackend:
-        """Build from a ``models-config.json`` entry (``modelName``, ``apiUrl``, optional ``apiKey``)."""
+    def from_model_config(
+        cls, entry: ModelEntry | Mapping[str, Any], *, timeout: float = DEFAULT_LLM_TIMEOUT
+    ) -> OpenAIBackend:
+        """Build from a loaded :class:`ModelEntry` or a raw ``models-config.json`` entry (Go field names)."""
+        if isinstance(entry, ModelEntry):
+            key = entry.api_key.reveal() if entry.api_key is not None else None
+            return cls(entry.model_name, entry.api_url, key, timeout=timeout)
         name, url = entry.get("modelName"), entry.get("apiUrl")
         if not isinstance(name, str) or not name or not isinstance(url, str) or not url:
             raise ConfigError("models-config.json entry needs a modelName and an apiUrl for an openai backend")
-        key = entry.get("apiKey")
-        return cls(name, url, key if isinstance(key, str) else None, timeout=timeout)
+        raw_key = entry.get("apiKey")
+        return cls(name, url, raw_key if isinstance(raw_key, str) else None, timeout=timeout)
 
     def __repr__(self) -> str:
         # Never show the API key.
@@ -264,7 +270,7 @@ class OpenAIBackend:
         )
 
 
-async def check(entry: Mapping[str, Any], *, llm_timeout: float = 30.0) -> RequestStats:
+async def check(entry: ModelEntry | Mapping[str, Any], *, llm_timeout: float = 30.0) -> RequestStats:
     """Test the backend of one ``models-config.json`` entry: TTFT/TPS of a tiny prompt, or BackendError."""
     async with OpenAIBackend.from_model_config(entry, timeout=llm_timeout) as backend:
         return await backend.check()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.config.models_config import parse_models_config
 from app.errors import ConfigError, PeerError
 from app.router.provider.backends import (
     DONE,
@@ -306,6 +307,29 @@ async def test_check_measures_ttft_and_tokens_per_second(server: OpenAIBackendSe
     assert stats.output_tokens == 5
     assert stats.tps > 0
     assert server.requests[0].body["max_tokens"] == 16
+
+
+async def test_check_accepts_a_loaded_models_config_entry_and_sends_its_key(server: OpenAIBackendServer) -> None:
+    server.behaviour = Behaviour(api_key="sk-from-config")
+    config = parse_models_config(
+        {
+            "models": [
+                {
+                    "modelId": "0x" + "cd" * 32,
+                    "modelName": "m",
+                    "apiType": "openai",
+                    "apiUrl": server.chat_url,
+                    "apiKey": "sk-from-config",
+                }
+            ]
+        },
+        "models-config.json",
+    )
+
+    stats = await check(config.supported[0])
+
+    assert stats.output_tokens == 4
+    assert server.requests[0].headers["Authorization"] == "Bearer sk-from-config"
 
 
 async def test_check_reports_backend_failure_as_backend_error(server: OpenAIBackendServer) -> None:
