@@ -239,6 +239,26 @@ def load_settings_file(path: Path) -> dict[str, str]:
     return out
 
 
+def write_settings_file(path: Path, updates: Mapping[str, str]) -> None:
+    """Merge ``updates`` (ENV_NAME → text) into the settings file, validating each first; secrets refused.
+
+    The GUI calls this; values land below env and .env in precedence, so an operator's env still wins.
+    """
+    for name, raw in updates.items():
+        spec = SPECS_BY_ENV.get(name)
+        if spec is None:
+            raise ConfigError(f"{name} is not a setting of this node.")
+        if spec.parse is v.secret:
+            raise ConfigError(f"{name} is a secret and is never written to the settings file.")
+        spec.parse(raw, name)
+    current = load_settings_file(path)
+    current.update(updates)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _is_ignored(name: str) -> bool:
     return name in IGNORED_NAMES or name.startswith(IGNORED_PREFIXES)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.config.dotenv import parse_dotenv
 from app.config.models_config import load_models_config
+from app.config.node_config import load_node_config
 from app.config.rating_config import DEFAULT_WEIGHTS, load_rating_config
 from app.config.settings import SPECS, load_settings
 from app.paths import resources_dir
@@ -43,3 +44,16 @@ def test_models_config_example_loads_with_both_api_url_styles() -> None:
 def test_rating_config_example_loads_with_default_weights() -> None:
     config = load_rating_config(EXAMPLES / "rating-config.json.example")
     assert config.weights == DEFAULT_WEIGHTS
+
+
+def test_node_config_reads_the_files_the_settings_point_to(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "MODELS_CONFIG_CONTENT='{\"models\": [{\"modelId\": \"" + "0x" + "1" * 64 + "\", \"modelName\": \"m\","
+        " \"apiType\": \"openai\", \"apiUrl\": \"http://127.0.0.1:9/v1\"}]}'\n"
+        "PROVIDER_ALLOW_LIST=" + "0x" + "ab" * 20 + "\n"
+    )
+    node = load_node_config(load_settings([], {}, tmp_path / ".env", None))
+    assert (tmp_path / "models-config.json").exists()
+    assert [e.model_name for e in node.models.supported] == ["m"]
+    assert node.rating.provider_allowlist == {"0x" + "ab" * 20}
+    assert node.rating.weights == DEFAULT_WEIGHTS

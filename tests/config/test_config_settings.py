@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config.settings import SPECS, Settings, load_settings, parse_cli
+from app.config.settings import SPECS, Settings, load_settings, parse_cli, write_settings_file
 from app.errors import ConfigError
 
 KEY = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's public dev key #0
@@ -147,3 +147,19 @@ def test_settings_file_booleans_and_lists_are_understood(tmp_path: Path) -> None
     a = "0x" + "ab" * 20
     s = _load(tmp_path, settings={"FAILOVER_ENABLED": False, "PROVIDER_ALLOW_LIST": [a]})
     assert (s.failover_enabled, s.provider_allow_list) == (False, (a,))
+
+
+def test_gui_settings_file_updates_are_validated_and_merged(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    write_settings_file(path, {"FAILOVER_ENABLED": "false"})
+    write_settings_file(path, {"LLM_TIMEOUT": "5m"})
+    s = load_settings([], {}, tmp_path / "none.env", path)
+    assert (s.failover_enabled, s.llm_timeout) == (False, dt.timedelta(minutes=5))
+    with pytest.raises(ConfigError, match="LLM_TIMEOUT='soon' is not a duration"):
+        write_settings_file(path, {"LLM_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError, match="never written to the settings file"):
+        write_settings_file(path, {"WALLET_PRIVATE_KEY": KEY})
+    with pytest.raises(ConfigError, match="not a setting"):
+        write_settings_file(path, {"NO_SUCH": "1"})
+    assert KEY not in path.read_text()
+    assert load_settings([], {}, tmp_path / "none.env", path).llm_timeout == dt.timedelta(minutes=5)

@@ -28,6 +28,7 @@ from enum import Enum
 from fractions import Fraction
 
 from app.config.rating_config import DEFAULT_WEIGHTS, RatingWeights
+from app.storage.records import ProviderStats
 
 WEI_PER_MOR = 10**18
 
@@ -86,6 +87,11 @@ class LocalStats:
     def factor(self) -> float:
         """The score multiplier: Laplace-smoothed success rate, 1.0 without data."""
         return (self.successes + 1) / (self.requests + 1)
+
+
+def local_stats_from(stats: Mapping[str, ProviderStats]) -> dict[str, LocalStats]:
+    """LocalStats per provider from the storage aggregates (``ProviderStatsRepository.stats_for_model``)."""
+    return {p.lower(): LocalStats(s.successes, s.requests) for p, s in stats.items()}
 
 
 @dataclass(frozen=True, slots=True)

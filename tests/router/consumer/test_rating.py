@@ -14,9 +14,11 @@ from app.router.consumer.rating import (
     ModelStats,
     ProviderModelStats,
     Stat,
+    local_stats_from,
     rank_bids,
     score_bid,
 )
+from app.storage.records import ProviderStats
 
 MODEL = "0x" + "ab" * 32
 MOR = 10**18
@@ -169,3 +171,12 @@ def test_cooling_down_provider_is_pushed_below_all_others_or_omitted() -> None:
     omitted = rank_bids([cheap_but_failed, dear], {}, MODEL_STATS, MIN_STAKE, cooldown={provider(1)},
                         cooldown_mode=CooldownMode.OMIT)
     assert [s.bid for s in omitted] == [dear]
+
+
+def test_local_stats_come_from_the_storage_aggregates() -> None:
+    aggregates = {provider(1).upper().replace("0X", "0x"): ProviderStats(
+        provider(1), MODEL, requests=3, successes=1, mean_ttft_ms=None, mean_tps=None, failed_at=5,
+        last_failure_reason="timeout")}
+    local = local_stats_from(aggregates)
+    assert local == {provider(1): LocalStats(1, 3)}
+    assert local[provider(1)].factor == 0.5
