@@ -14,6 +14,7 @@ SD = "(int64,int64)"
 MODEL_STATS = f"({SD},{SD},{SD},uint32)"
 PROVIDER_MODEL_STATS = f"({SD},{SD},uint32,uint32,uint32)"
 FACET_CUT = "(address,uint8,bytes4[])"
+MULTICALL3_DEFAULT = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
 PAGE = ("uint256", "uint256")
 ADDRESS_LIST = ("address[]", "uint256")
