@@ -56,7 +56,16 @@ class Database:
             with self.write() as conn:
                 apply_migrations(conn, target_version)
         except sqlite3.Error as e:
+            self._close_quietly()
             raise StorageError(describe_sqlite_error(e, path)) from e
+        except StorageError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        if hasattr(self, "_conn"):
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

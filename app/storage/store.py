@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from app.errors import StorageError
 from app.paths import data_dir
 from app.storage.chats import ChatRepository
 from app.storage.database import DB_FILE_NAME, Database
@@ -22,8 +23,12 @@ T = TypeVar("T")
 
 
 def default_db_path() -> Path:
-    """``<data dir>/node.sqlite3``."""
-    return data_dir() / DB_FILE_NAME
+    """``<data dir>/node.sqlite3``; StorageError if the data folder cannot be created."""
+    try:
+        return data_dir() / DB_FILE_NAME
+    except OSError as e:
+        raise StorageError(f"Cannot create the data folder ({e.strerror}): set MOR_DATA_DIR to a writable "
+                           "folder.") from e
 
 
 class Storage:

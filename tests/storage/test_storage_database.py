@@ -129,3 +129,13 @@ def test_file_that_is_not_a_database_raises_storage_error(tmp_path: Path) -> Non
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StorageError, match="damaged or not a database"):
         Storage(path)
+
+
+def test_data_dir_that_cannot_be_created_raises_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MOR_DATA_DIR", str(blocker / "data"))
+    with pytest.raises(StorageError, match="set MOR_DATA_DIR to a writable folder"):
+        Storage()
