@@ -222,12 +222,13 @@ def rank_bids(
 ) -> list[ScoredBid]:
     """Rank bids best first.
 
-    ``provider_stats`` is keyed by lower-case provider address (a missing provider has no stats);
-    ``allowlist`` (lower-case; empty = all allowed), ``local_stats`` and ``cooldown`` are keyed the same way.
+    ``provider_stats``, ``local_stats``, ``allowlist`` (empty = all allowed) and ``cooldown`` are keyed by provider
+    address in any letter case; a provider missing from ``provider_stats`` has no stats.
     """
     allowed = {a.lower() for a in allowlist}
     cooling = {a.lower() for a in cooldown}
-    local_stats = local_stats or {}
+    stats_by_provider = {p.lower(): s for p, s in provider_stats.items()}
+    local_by_provider = {p.lower(): s for p, s in (local_stats or {}).items()}
     ranked: list[ScoredBid] = []
     for bid in bids:
         provider = bid.provider.lower()
@@ -236,8 +237,8 @@ def rank_bids(
         is_cooling = provider in cooling
         if is_cooling and cooldown_mode is CooldownMode.OMIT:
             continue
-        pm = provider_stats.get(provider, NO_PROVIDER_STATS)
-        scored = score_bid(bid, pm, model_stats, min_stake, weights, local_stats.get(provider))
+        pm = stats_by_provider.get(provider, NO_PROVIDER_STATS)
+        scored = score_bid(bid, pm, model_stats, min_stake, weights, local_by_provider.get(provider))
         if not math.isfinite(scored.score):
             continue
         if is_cooling:

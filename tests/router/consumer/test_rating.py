@@ -76,7 +76,8 @@ def test_provider_without_stats_scores_half_on_speed_terms_and_price_dominates()
     good = bid(1, provider(1), 10**13, stake=11 * 10**17)
     newcomer = bid(2, provider(2), 4 * 10**12)
     pricey_newcomer = bid(3, provider(3), 10**14)
-    ranked = rank_bids([good, newcomer, pricey_newcomer], {provider(1): good_pm}, MODEL_STATS, MIN_STAKE)
+    checksum_key = provider(1).upper().replace("0X", "0x")  # stats keyed in any letter case
+    ranked = rank_bids([good, newcomer, pricey_newcomer], {checksum_key: good_pm}, MODEL_STATS, MIN_STAKE)
     assert [s.bid for s in ranked] == [newcomer, good, pricey_newcomer]
     fresh = ranked[0]
     assert (fresh.terms.tps, fresh.terms.ttft, fresh.terms.duration, fresh.terms.success, fresh.terms.stake) == (
