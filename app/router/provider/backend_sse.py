@@ -22,12 +22,24 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[str]:
         """Consume ``chunk`` and return the data of every event it completed, in order."""
-        self._buffer += self._utf8.decode(chunk)
+        buffer = self._buffer + self._utf8.decode(chunk)
         events: list[str] = []
+        pos = 0
+        # Walk the buffer with an index and cut it once at the end: one read holds hundreds of events.
+        # The next "\r" is remembered, so LF-only streams are not rescanned for it on every line.
+        cr = buffer.find("\r")
         while True:
-            line, found = self._next_line()
-            if not found:
-                return events
+            if cr != -1 and cr < pos:
+                cr = buffer.find("\r", pos)
+            lf = buffer.find("\n", pos)
+            if cr == -1 or (lf != -1 and lf < cr):
+                if lf == -1:
+                    break
+                line, pos = buffer[pos:lf], lf + 1
+            elif cr + 1 == len(buffer):
+                break  # a "\r" at the very end may be the first half of "\r\n": wait for the next read
+            else:
+                line, pos = buffer[pos:cr], cr + (2 if buffer[cr + 1] == "\n" else 1)
             if line == "":
                 if self._has_data:
                     events.append("\n".join(self._data_lines))
@@ -35,21 +47,8 @@ class SSEDecoder:
                 self._has_data = False
             else:
                 self._field(line)
-
-    def _next_line(self) -> tuple[str, bool]:
-        buffer = self._buffer
-        cr, lf = buffer.find("\r"), buffer.find("\n")
-        if cr == -1 and lf == -1:
-            return "", False
-        if cr == -1 or (lf != -1 and lf < cr):
-            self._buffer = buffer[lf + 1 :]
-            return buffer[:lf], True
-        # A "\r" at the very end may be the first half of "\r\n": wait for the next read.
-        if cr + 1 == len(buffer):
-            return "", False
-        skip = 2 if buffer[cr + 1] == "\n" else 1
-        self._buffer = buffer[cr + skip :]
-        return buffer[:cr], True
+        self._buffer = buffer[pos:]
+        return events
 
     def _field(self, line: str) -> None:
         if line.startswith(":"):
