@@ -125,6 +125,7 @@ def _plan() -> dict[str, Any]:
     return plan
 
 
+@pytest.mark.slow
 def test_committed_artifacts_match_a_fresh_build() -> None:
     if shutil.which("node") is None:
         pytest.skip("node is not on PATH, so the contracts cannot be recompiled here")
