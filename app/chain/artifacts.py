@@ -62,5 +62,5 @@ def abi_type(entry: dict[str, Any]) -> str:
     t = str(entry["type"])
     if t.startswith("tuple"):
         inner = ",".join(abi_type(c) for c in entry.get("components", []))
-        return f"({inner}){t[len('tuple'):]}"
+        return f"({inner}){t[len('tuple') :]}"
     return t

@@ -223,8 +223,12 @@ class ChainClient:
 
     # -- the request pipeline ---------------------------------------------------------------------------------
 
-    async def request(self, op: Callable[[AsyncWeb3[Any]], Awaitable[T]]) -> T:
-        """Run ``op`` against the current endpoint; on a transient failure back off, fail over and retry."""
+    async def request(self, op: Callable[[AsyncWeb3[Any]], Awaitable[T]], *, raw_errors: bool = False) -> T:
+        """Run ``op`` against the current endpoint; on a transient failure back off, fail over and retry.
+
+        An error answer from the node becomes a ChainError quoting it, unless ``raw_errors`` (callers that decode
+        reverts or rejections themselves).
+        """
         delay = self._backoff
         last: BaseException | None = None
         for attempt in range(self._retries):
@@ -236,6 +240,10 @@ class ChainClient:
                 result = await op(self.w3)
             except ChainUnreachableError as e:
                 last = e
+            except (Web3RPCError, ContractLogicError) as e:
+                if raw_errors or isinstance(e, TransactionNotFound):
+                    raise
+                raise ChainError(f"The RPC node {_redact(self.url)} answered with an error: {rpc_message(e)}") from e
             except TRANSIENT_ERRORS as e:
                 last = e
                 log.warning("RPC %s failed (%s: %s); failing over", _redact(self.url), type(e).__name__, e)
@@ -314,14 +322,14 @@ class ChainClient:
         if sender:
             tx["from"] = sender
         try:
-            return bytes(await self.request(lambda w3: w3.eth.call(tx, block)))  # type: ignore[arg-type]
+            return bytes(await self.request(lambda w3: w3.eth.call(tx, block), raw_errors=True))  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as e:
             raise self.revert_error(e, context) from e
 
     async def estimate_gas(self, tx: dict[str, Any], context: str = "") -> int:
         """``eth_estimateGas``; a revert is raised as a decoded ContractRevertError."""
         try:
-            return int(await self.request(lambda w3: w3.eth.estimate_gas(tx)))  # type: ignore[arg-type]
+            return int(await self.request(lambda w3: w3.eth.estimate_gas(tx), raw_errors=True))  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as e:
             raise self.revert_error(e, context) from e
 
@@ -335,4 +343,13 @@ class ChainClient:
         if data is not None or isinstance(e, ContractLogicError):
             return decode_revert(data or b"", context)
         prefix = f"{context} failed: " if context else ""
-        return ChainError(f"{prefix}the node refused the call: {getattr(e, 'message', None) or e}")
+        return ChainError(f"{prefix}the node refused the call: {rpc_message(e)}")
+
+
+def rpc_message(e: Exception) -> str:
+    """The node's own error text (web3 stringifies the whole JSON-RPC error object)."""
+    response = getattr(e, "rpc_response", None)
+    error = response.get("error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(getattr(e, "message", None) or e)

@@ -109,9 +109,7 @@ class Diamond(DiamondViews):
 
     async def withdraw_user_stakes(self, user: str, iterations: int = 255) -> TxReceipt:
         """Withdraw stakes released from hold (after the UTC midnight following an early close)."""
-        return await self._write(
-            abi.WITHDRAW_USER_STAKES, user, iterations, purpose="withdrawing released stakes"
-        )
+        return await self._write(abi.WITHDRAW_USER_STAKES, user, iterations, purpose="withdrawing released stakes")
 
     # -- owner-only settings ----------------------------------------------------------------------------------
     async def set_provider_min_stake(self, amount: int) -> TxReceipt:

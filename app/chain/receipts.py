@@ -87,9 +87,7 @@ class TxReceipt:
 
     def find(self, name: str, address: str | None = None) -> list[DecodedEvent]:
         """All events called ``name`` (optionally emitted by ``address``)."""
-        return [
-            e for e in self.events if e.name == name and (address is None or e.address.lower() == address.lower())
-        ]
+        return [e for e in self.events if e.name == name and (address is None or e.address.lower() == address.lower())]
 
     def one(self, name: str, address: str | None = None) -> DecodedEvent:
         """The single event called ``name``; a ChainError if the receipt has none."""

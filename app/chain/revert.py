@@ -57,8 +57,10 @@ CUSTOM_ERRORS: dict[str, tuple[tuple[str, ...], _Fmt]] = {
     ),
     "MarketplaceBidPricePerSecondInvalid": (
         (),
-        _fixed("the bid price per second is outside the allowed range: pick a price between the marketplace's "
-               "minimum and maximum"),
+        _fixed(
+            "the bid price per second is outside the allowed range: pick a price between the marketplace's "
+            "minimum and maximum"
+        ),
     ),
     "MarketplaceFeeAmountIsZero": ((), _fixed("there are no marketplace fees to withdraw")),
     "SessionProviderSignatureMismatch": (

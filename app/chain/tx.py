@@ -10,8 +10,8 @@ from typing import Any
 
 from web3.exceptions import Web3RPCError
 
-from app.chain.client import ChainClient
-from app.chain.errors import ContractRevertError, TxRejectedError, TxTimeoutError
+from app.chain.client import ChainClient, rpc_message
+from app.chain.errors import ChainUnreachableError, ContractRevertError, TxRejectedError, TxTimeoutError
 from app.chain.fees import Fees, bump, eip1559_fees, legacy_fees, with_gas_margin
 from app.chain.nonce import NonceManager
 from app.chain.receipts import TxReceipt
@@ -89,9 +89,9 @@ class TxSender:
             if base_fee is not None:
                 try:
                     tip = await self.client.max_priority_fee()
-                except ChainError:
+                except ChainUnreachableError:
                     raise
-                except Exception:  # a node without eth_maxPriorityFeePerGas: 1 gwei like most wallets
+                except ChainError:  # a node without eth_maxPriorityFeePerGas: 1 gwei like most wallets
                     tip = 10**9
                 return eip1559_fees(int(base_fee), tip)
         return legacy_fees(await self.client.gas_price())
@@ -108,9 +108,9 @@ class TxSender:
     async def _broadcast(self, tx: dict[str, Any], purpose: str) -> str:
         raw = self.signer.sign_transaction(tx)
         try:
-            tx_hash = await self.client.request(lambda w3: w3.eth.send_raw_transaction(raw))
+            tx_hash = await self.client.request(lambda w3: w3.eth.send_raw_transaction(raw), raw_errors=True)
         except Web3RPCError as e:
-            message = _rpc_message(e)
+            message = rpc_message(e)
             raise TxRejectedError(f"The node rejected the transaction for {purpose}: {_explain(message)}") from e
         return "0x" + bytes(tx_hash).hex()
 
@@ -191,7 +191,7 @@ class TxSender:
         block = int(receipt["blockNumber"])
         call = {k: v for k, v in base.items() if k in ("from", "to", "data", "value", "gas")}
         try:
-            await self.client.request(lambda w3: w3.eth.call(call, block - 1))  # type: ignore[arg-type]
+            await self.client.request(lambda w3: w3.eth.call(call, block - 1), raw_errors=True)  # type: ignore[arg-type]
         except Exception as e:  # any error here carries the reason we are after
             error = self.client.revert_error(e, purpose)
             if isinstance(error, ContractRevertError):
@@ -210,14 +210,6 @@ class TxSender:
         if not receipt.contract_address:
             raise ChainError(f"{purpose}: the transaction was mined but created no contract.")
         return receipt
-
-
-def _rpc_message(e: Web3RPCError) -> str:
-    """The node's own error text (web3 stringifies the whole error object)."""
-    error = e.rpc_response.get("error") if isinstance(e.rpc_response, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    return str(e.message or e)
 
 
 def _explain(message: str) -> str:

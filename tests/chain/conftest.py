@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,15 @@ async def wait_until_answers(url: str, limit_s: float = 15.0) -> None:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{url} did not answer within {limit_s} s")
             await asyncio.sleep(0.05)
+
+
+async def eventually(predicate: Callable[[], bool], limit_s: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds (a TimeoutError after ``limit_s``): state is awaited, never slept on."""
+    async with asyncio.timeout(limit_s):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.02)
 
 
 @dataclass
