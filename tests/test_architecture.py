@@ -52,6 +52,34 @@ def test_layer_does_not_import_forbidden_modules(package: str) -> None:
     assert not offenders, "layer rule broken:\n" + "\n".join(offenders)
 
 
+def _app_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("app."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("app."):
+            found.add(node.module)
+    return found
+
+
+def test_router_shares_only_plain_records_with_the_chain_layer() -> None:
+    """The router sees the chain through app/router/ports.py; from app.chain it may import only the records."""
+    offenders = []
+    for path in sorted((APP_DIR / "router").rglob("*.py")):
+        bad = {m for m in _app_imports(path) if m.startswith(("app.chain", "app.devnet", "app.gui", "app.wallet"))}
+        bad -= {"app.chain.records"}
+        if bad:
+            offenders.append(f"{path.relative_to(APP_DIR)}: {sorted(bad)}")
+    assert not offenders, "router reaches past its ports:\n" + "\n".join(offenders)
+
+
+def test_chain_records_stay_free_of_eth_libraries() -> None:
+    """app.chain.records is the vocabulary shared with the router, so it must import nothing but the stdlib."""
+    imported = _imports(APP_DIR / "chain" / "records.py")
+    assert imported <= {"__future__", "dataclasses", "typing"}, imported
+
+
 def test_qt_is_imported_only_in_gui() -> None:
     offenders = [
         str(p.relative_to(APP_DIR))
