@@ -43,6 +43,8 @@ class Behaviour:
     fail_body: dict[str, Any] | None = None
     drop_after: int | None = None
     """Cut the TCP connection after this many content tokens (no finish chunk, no [DONE])."""
+    error_after: int | None = None
+    """After this many content tokens send ``data: {"error": …}`` and end, as llama-server does on failure."""
     usage: bool | None = None
     """Send a usage chunk: None = when the request asks (``stream_options.include_usage``)."""
     line_end: str = "\n"
@@ -157,6 +159,11 @@ class OpenAIBackendServer:
             if behaviour.drop_after is not None and index >= behaviour.drop_after:
                 assert request.transport is not None
                 request.transport.close()
+                return response
+            if behaviour.error_after is not None and index >= behaviour.error_after:
+                error = _error_body("context window exceeded", "server_error")
+                await self._send(request, response, record, behaviour, error)
+                await response.write_eof()
                 return response
             if index and not await self._pause(request, record, behaviour.token_delay):
                 return response

@@ -238,6 +238,19 @@ async def test_connection_dropped_mid_stream_is_an_error_not_a_short_answer(
     assert DONE not in received
 
 
+async def test_error_event_mid_stream_is_raised_with_its_json(
+    backend: OpenAIBackend, server: OpenAIBackendServer
+) -> None:
+    server.behaviour = Behaviour(error_after=2)
+    received: list[BackendItem] = []
+
+    with pytest.raises(BackendError, match="failed mid-answer: context window exceeded") as caught:
+        await collect(backend, chat(), into=received)
+
+    assert caught.value.body["error"]["type"] == "server_error"
+    assert text_of(received) == "Hello,"
+
+
 async def test_unreachable_backend_names_the_url_and_the_fix() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
