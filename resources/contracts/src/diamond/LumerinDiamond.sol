@@ -70,7 +70,7 @@ contract LumerinDiamond is OwnableDiamondStorage, InitializableStorage {
     /////////////////////
 
     function transferOwnership(address newOwner_) external onlyOwner {
-        require(newOwner_ != address(0), "OwnableDiamond: zero address owner");
+        require(newOwner_ != address(0), "DiamondOwnable: zero address owner");
 
         _transferOwnership(newOwner_);
     }
