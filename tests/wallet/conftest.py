@@ -9,7 +9,8 @@ import keyring
 import pytest
 
 from app.wallet.manager import WalletManager
-from wallet.support import FAST_SCRYPT, MemoryKeyring
+from wallet.support import MemoryKeyring
+from wallet.vectors import FAST_SCRYPT
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from app.wallet.keychain import (
     is_secure_backend,
 )
 from app.wallet.secret import SecretKind, WalletSecret
-from wallet.support import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_1, DEV_MNEMONIC, MemoryKeyring
+from wallet.support import MemoryKeyring
+from wallet.vectors import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_1, DEV_MNEMONIC
 
 
 def test_private_key_is_stored_under_the_go_service_and_key(memory_keyring: MemoryKeyring) -> None:

@@ -16,7 +16,7 @@ from app.wallet.keystore import (
     unseal,
 )
 from app.wallet.signer import parse_private_key
-from wallet.support import DEV_ADDRESS_1, DEV_KEY_1, FAST_SCRYPT
+from wallet.vectors import DEV_ADDRESS_1, DEV_KEY_1, FAST_SCRYPT
 
 KEY = parse_private_key(DEV_KEY_1)
 

@@ -23,15 +23,8 @@ from app.wallet.manager import (
     WalletSource,
 )
 from app.wallet.secret import SecretKind, WalletSecret
-from wallet.support import (
-    APP_PASSWORD,
-    DEV_ADDRESS_0,
-    DEV_ADDRESS_1,
-    DEV_KEY_1,
-    DEV_MNEMONIC,
-    FAST_SCRYPT,
-    MemoryKeyring,
-)
+from wallet.support import MemoryKeyring
+from wallet.vectors import APP_PASSWORD, DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_1, DEV_MNEMONIC, FAST_SCRYPT
 
 
 async def wait_for_state(manager: WalletManager, state: LockState) -> None:

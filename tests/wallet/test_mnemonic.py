@@ -13,7 +13,7 @@ from app.wallet.mnemonic import (
     preview_addresses,
     validate_mnemonic,
 )
-from wallet.support import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_0, DEV_MNEMONIC
+from wallet.vectors import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_0, DEV_MNEMONIC
 
 
 def address_of(phrase: str, path: str, passphrase: str = "") -> str:

@@ -18,7 +18,8 @@ from app.wallet.manager import WalletManager
 from app.wallet.mnemonic import generate_mnemonic
 from app.wallet.wizard import SetupPath, SetupWizard
 from wallet.rpc_stub import chain_id_server, probe_chain_id
-from wallet.support import FAST_SCRYPT, MemoryKeyring
+from wallet.support import MemoryKeyring
+from wallet.vectors import FAST_SCRYPT
 
 PASSWORD = "leak-canary-password"
 PASSPHRASE = "leak-canary-passphrase"

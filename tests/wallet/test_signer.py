@@ -11,7 +11,7 @@ from eth_utils.crypto import keccak
 from app.errors import WalletError
 from app.signer import Signer
 from app.wallet.signer import KeySigner
-from wallet.support import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_0, DEV_KEY_1
+from wallet.vectors import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_0, DEV_KEY_1
 
 HALF_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 // 2
 

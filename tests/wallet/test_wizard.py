@@ -17,15 +17,8 @@ from app.wallet.mnemonic import derive_private_key
 from app.wallet.signer import parse_private_key
 from app.wallet.wizard import SetupPath, SetupWizard, Step
 from wallet.rpc_stub import chain_id_server, probe_chain_id
-from wallet.support import (
-    APP_PASSWORD,
-    DEV_ADDRESS_0,
-    DEV_ADDRESS_1,
-    DEV_KEY_1,
-    DEV_MNEMONIC,
-    FAST_SCRYPT,
-    MemoryKeyring,
-)
+from wallet.support import MemoryKeyring
+from wallet.vectors import APP_PASSWORD, DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_1, DEV_MNEMONIC, FAST_SCRYPT
 
 
 @pytest.fixture
