@@ -1,0 +1,1 @@
+"""Composition root: builds the services from configuration and starts/stops them (GUI and headless alike)."""

@@ -1,0 +1,163 @@
+"""Services: everything the node runs, built from configuration, started in order, each step reported."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from app.bootstrap.chain_status import poll_chain_status
+from app.bootstrap.network import network_for_chain, plan_chain
+from app.chain.client import ChainClient
+from app.chain.diamond import Diamond
+from app.chain.multicall import Multicall
+from app.chain.networks import NetworkConfig, devnet_network
+from app.chain.token import MorToken
+from app.chain.tx import TxSender
+from app.config.node_config import NodeConfig
+from app.devnet.progress import StartupStep
+from app.devnet.service import DevnetService, EngineChoice
+from app.errors import AppError
+from app.events import EventBus, ServiceState, WalletState
+from app.storage.store import AsyncStorage
+from app.tasks import TaskSupervisor
+from app.wallet.manager import LockEvent, LockState, WalletManager
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """The node's parts and their lifecycle. The GUI and headless mode both build one and drive it.
+
+    Start order: storage → chain (embedded devnet or the configured RPC) → wallet. When the wallet unlocks, the
+    write side (transaction sender, Diamond and MOR with a sender) is attached; when it locks, it is dropped.
+    """
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        data_dir: Path,
+        *,
+        bus: EventBus | None = None,
+        devnet_engine: EngineChoice = "auto",
+        wallet: WalletManager | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.data_dir = data_dir
+        self.bus = bus or EventBus()
+        self.tasks = TaskSupervisor("services")
+        self.devnet_engine: EngineChoice = devnet_engine
+        self.wallet = wallet or WalletManager(data_dir)
+        self.storage: AsyncStorage | None = None
+        self.devnet: DevnetService | None = None
+        self.chain: ChainClient | None = None
+        self.network: NetworkConfig | None = None
+        self.diamond: Diamond | None = None
+        self.token: MorToken | None = None
+        self.sender: TxSender | None = None
+        self.failed: dict[str, str] = {}
+        self._unsubscribe_wallet = self.wallet.subscribe(self._on_wallet_event)
+
+    # -- reporting ---------------------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _step(self, service: str, starting: str) -> AsyncIterator[list[str]]:
+        """Publish ``service`` as starting, then running (with the detail set by the body) or failed."""
+        start = time.monotonic()
+        detail = [""]
+        self.bus.publish(ServiceState(service, "starting", starting))
+        try:
+            yield detail
+        except AppError as e:
+            self.failed[service] = e.user_message
+            self.bus.publish(ServiceState(service, "failed", e.user_message, time.monotonic() - start))
+            raise
+        self.failed.pop(service, None)
+        self.bus.publish(ServiceState(service, "running", detail[0], time.monotonic() - start))
+
+    def _on_devnet_step(self, step: StartupStep) -> None:
+        state = {"running": "starting", "ok": "running", "failed": "failed"}[step.state]
+        self.bus.publish(ServiceState(f"devnet:{step.name}", state, step.message, step.seconds or None))
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start storage, the chain and the wallet. A failing part is reported and raised as an AppError."""
+        async with self._step("storage", "opening the local database") as detail:
+            self.storage = await AsyncStorage.open(self.data_dir / "node.sqlite3")
+            detail[0] = str(self.data_dir / "node.sqlite3")
+        async with self._step("chain", "connecting to the chain") as detail:
+            await self._start_chain()
+            assert self.network is not None
+            detail[0] = f"{self.network.name} (chain id {self.network.chain_id})"
+        async with self._step("wallet", "looking for a wallet") as detail:
+            state = await self.wallet.refresh()
+            detail[0] = state.value
+        if self.wallet.state is LockState.UNLOCKED:
+            self._attach_signer()
+
+    async def _start_chain(self) -> None:
+        plan = plan_chain(self.settings)
+        if plan.devnet:
+            self.devnet = DevnetService(self.data_dir, engine=self.devnet_engine, progress=self._on_devnet_step)
+            await self.devnet.start()
+            self.chain = self.devnet.client
+            deployment = self.devnet.addresses
+            self.network = devnet_network(
+                chain_id=deployment.chain_id,
+                rpc_url=self.devnet.rpc_url,
+                diamond=deployment.diamond,
+                mor=deployment.mor,
+                multicall3=deployment.multicall3,
+                funding_account=deployment.funding_account,
+            )
+        else:
+            self.chain = ChainClient(plan.rpc_urls, expected_chain_id=plan.expected_chain_id)
+            await self.chain.connect()
+            self.network = network_for_chain(self.settings, self.chain.chain_id, plan.rpc_urls)
+        multicall = Multicall(self.chain, self.network.multicall3)
+        self.diamond = Diamond(self.chain, self.network.diamond, multicall=multicall)
+        self.token = MorToken(self.chain, self.network.mor)
+        self.tasks.spawn(
+            poll_chain_status(self.chain, self.bus, self.network.name, self.network.chain_id), name="chain-status"
+        )
+
+    async def stop(self) -> None:
+        """Stop everything in reverse order; safe to call more than once and after a failed start."""
+        self._unsubscribe_wallet()
+        self._unsubscribe_wallet = lambda: None
+        await self.tasks.close()
+        self.wallet.lock("shutdown")
+        if self.devnet is not None:
+            await self.devnet.stop()
+        elif self.chain is not None:
+            await self.chain.close()
+        self.chain = None
+        if self.storage is not None:
+            await self.storage.close()
+            self.storage = None
+
+    # -- wallet ------------------------------------------------------------------------------------------------
+    def _on_wallet_event(self, event: LockEvent) -> None:
+        self.bus.publish(WalletState(event.address, locked=event.state is not LockState.UNLOCKED))
+        if event.state is LockState.UNLOCKED:
+            self._attach_signer()
+        else:
+            self._detach_signer()
+
+    def _attach_signer(self) -> None:
+        """Give the chain wrappers a sender for the unlocked wallet (no-op before the chain is up)."""
+        if self.chain is None or self.diamond is None or self.token is None or self.network is None:
+            return
+        self.sender = TxSender(self.chain, self.wallet.signer, legacy=self.settings.eth_node_legacy_tx)
+        self.diamond = self.diamond.with_sender(self.sender)
+        self.token = MorToken(self.chain, self.network.mor, self.sender)
+        log.info("wallet %s attached to the chain wrappers", self.sender.signer.address)
+
+    def _detach_signer(self) -> None:
+        self.sender = None
+        if self.diamond is not None:
+            self.diamond = Diamond(self.diamond.client, self.diamond.address, multicall=self.diamond.multicall)
+        if self.token is not None:
+            self.token = MorToken(self.token.client, self.token.address)
