@@ -40,7 +40,8 @@ async def test_devnet_start_reports_each_step_and_reads_live_parameters(
     services = _services(isolated_data_dir, {}, bus)
     try:
         await services.start()
-        assert services.network is not None and services.network.is_devnet
+        assert services.network is not None
+        assert services.network.is_devnet
         assert services.diamond is not None
         assert await services.diamond.provider_minimum_stake() > 0
         running = [e.service for e in seen if isinstance(e, ServiceState) and e.state == "running"]
@@ -60,8 +61,10 @@ async def test_env_wallet_gets_a_sender_and_can_transact(
     try:
         await services.start()
         assert services.wallet.state is LockState.UNLOCKED
-        assert services.sender is not None and services.sender.signer.address == DEV_ADDRESS
-        assert services.devnet is not None and services.token is not None
+        assert services.sender is not None
+        assert services.sender.signer.address == DEV_ADDRESS
+        assert services.devnet is not None
+        assert services.token is not None
         await services.devnet.faucet.fund(DEV_ADDRESS, eth_wei=10**18, mor_wei=5 * 10**18)
         before = await services.token.balance_of(DEV_ADDRESS)
         await services.token.transfer("0x000000000000000000000000000000000000dEaD", 10**18)
@@ -79,7 +82,8 @@ async def test_locking_detaches_the_sender_and_publishes_the_state(
         await services.start()
         services.wallet.lock("manual")
         assert services.sender is None
-        assert services.diamond is not None and services.diamond.sender is None
+        assert services.diamond is not None
+        assert services.diamond.sender is None
         assert WalletState(DEV_ADDRESS, locked=True) in seen
     finally:
         await services.stop()
