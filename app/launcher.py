@@ -34,3 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _parser().parse_args(args)
     print("mor-launch: the desktop app is not built yet; run `mor-launch devnet` for the embedded chain.")
     return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
