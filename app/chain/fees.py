@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 BUMP_PERCENT = 15
 GAS_MARGIN_PERCENT = 20
+# Concurrent transactions change the state an estimate was made on (an allowance or balance that was non-zero at
+# estimation time may be zero when mined, making an SSTORE cost 20k instead of 5k). Unused gas is refunded.
+GAS_MARGIN_FIXED = 25_000
 
 
 @dataclass(frozen=True)
@@ -54,4 +57,4 @@ def bump(fees: Fees, percent: int = BUMP_PERCENT) -> Fees:
 
 def with_gas_margin(estimate: int, percent: int = GAS_MARGIN_PERCENT) -> int:
     """Gas limit from an estimate: state can change between estimate and inclusion, so add a margin."""
-    return estimate * (100 + percent) // 100
+    return estimate * (100 + percent) // 100 + GAS_MARGIN_FIXED

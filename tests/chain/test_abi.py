@@ -55,3 +55,51 @@ def test_struct_round_trips_through_encode_and_decode() -> None:
 
 def test_split_tuple_type_respects_nesting() -> None:
     assert split_tuple_type("(a,(b,c)[],d)") == ["a", "(b,c)[]", "d"]
+
+
+def _abi_functions() -> dict[str, tuple[str, ...]]:
+    """signature → output types (signatures, not names: diamondCut is overloaded)."""
+    from app.chain.artifacts import abi_type, diamond_abi
+
+    return {
+        f"{e['name']}({','.join(abi_type(i) for i in e['inputs'])})": tuple(abi_type(o) for o in e["outputs"])
+        for e in diamond_abi()
+        if e["type"] == "function"
+    }
+
+
+def test_every_diamond_descriptor_matches_the_compiled_abi() -> None:
+    compiled = _abi_functions()
+    token_and_multicall = {"balanceOf", "allowance", "approve", "increaseAllowance", "transfer", "totalSupply"}
+    token_and_multicall |= {"decimals", "aggregate", "aggregate3"}
+    descriptors = [v for v in vars(d).values() if isinstance(v, Function) and v.name not in token_and_multicall]
+    assert len(descriptors) > 60
+    for fn in descriptors:
+        assert fn.signature in compiled, fn.signature
+        assert fn.outputs == compiled[fn.signature], fn.signature
+
+
+def test_every_custom_error_in_the_compiled_abi_has_words() -> None:
+    from app.chain.artifacts import abi_type, diamond_abi
+    from app.chain.revert import CUSTOM_ERRORS
+
+    errors = [e for e in diamond_abi() if e["type"] == "error"]
+    assert len(errors) >= 36
+    for entry in errors:
+        types = tuple(abi_type(i) for i in entry["inputs"])
+        assert CUSTOM_ERRORS[entry["name"]][0] == types, entry["name"]
+
+
+def test_token_and_multicall_descriptors_match_their_artifacts() -> None:
+    from app.chain.artifacts import abi_type, load_artifact
+
+    for contract, names in (("MorpheusToken", ("balanceOf", "allowance", "approve", "increaseAllowance",
+                                                "transfer", "totalSupply", "decimals")),
+                            ("Multicall3", ("aggregate", "aggregate3"))):  # fmt: skip
+        compiled = {
+            e["name"]: (tuple(abi_type(i) for i in e["inputs"]), tuple(abi_type(o) for o in e["outputs"]))
+            for e in load_artifact(contract)["abi"]
+            if e["type"] == "function"
+        }
+        for fn in (v for v in vars(d).values() if isinstance(v, Function) and v.name in names):
+            assert (fn.inputs, fn.outputs) == compiled[fn.name], (contract, fn.name)

@@ -83,3 +83,10 @@ async def test_url_secrets_are_not_echoed_in_errors() -> None:
     with pytest.raises(ChainUnreachableError) as caught:
         await client.connect()
     assert "SECRETAPIKEY" not in caught.value.user_message
+
+
+async def test_websocket_urls_connect_over_ws(anvil: Node) -> None:
+    ws_url = anvil.url.replace("http://", "ws://")
+    async with ChainClient([ws_url], expected_chain_id=31337) as client:
+        assert client.chain_id == 31337
+        assert await client.get_balance(DEV0) > 0
