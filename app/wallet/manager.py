@@ -19,7 +19,7 @@ from app.errors import WalletError
 from app.wallet.filestore import EncryptedFileStore
 from app.wallet.keychain import KeychainStore, is_secure_backend
 from app.wallet.keystore import ScryptParams, encrypt_keystore
-from app.wallet.password import PasswordVerifier
+from app.wallet.password import PasswordVerifier, check_new_password
 from app.wallet.secret import SecretKind, WalletSecret
 from app.wallet.signer import KeySigner, parse_private_key
 
@@ -309,6 +309,26 @@ class WalletManager:
         params = ScryptParams(n=self._scrypt.n)
         keystore = await asyncio.to_thread(encrypt_keystore, secret.derive_key(), target, params)
         return json.dumps(keystore, indent=2)
+
+    async def change_password(self, old_password: str, new_password: str, confirmation: str) -> None:
+        """Replace the app password (re-encrypting the wallet file when that is the store)."""
+        check_new_password(new_password, confirmation)
+        if self._source is WalletSource.ENVIRONMENT:
+            raise WalletError(f"The wallet comes from {ENV_PRIVATE_KEY}; it has no app password to change.")
+        async with self._busy:
+
+            def work() -> None:
+                self._verifier.verify(old_password)
+                store = self._store()
+                if store.kind == "file":
+                    secret = store.load(old_password)
+                    if secret is None:
+                        raise WalletError("No wallet is stored on this computer.")
+                    store.save(secret, new_password)
+                self._verifier.write(new_password)
+
+            await asyncio.to_thread(work)
+        log.info("app password changed")
 
     async def reset(self, confirmation: str) -> None:
         """Wipe the stored key, recovery phrase and app password, after the person typed the confirmation."""

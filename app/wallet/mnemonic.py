@@ -63,6 +63,14 @@ def _shorten(word: str) -> str:
     return word if len(word) <= 24 else word[:21] + "..."
 
 
+def suggest_words(prefix: str, limit: int = 8) -> list[str]:
+    """BIP-39 words starting with ``prefix``, for autocompletion while the person types a phrase."""
+    cleaned = normalize_mnemonic(prefix)
+    if not cleaned or " " in cleaned:
+        return []
+    return [word for word in _WORD_INDEX if word.startswith(cleaned)][:limit]
+
+
 def generate_mnemonic(word_count: int = 12) -> str:
     """A fresh English BIP-39 phrase of 12 or 24 words from the OS random source."""
     if word_count not in CREATE_WORD_COUNTS:

@@ -76,6 +76,7 @@ class WizardView:
     address: str | None = None
     networks: tuple[NetworkPreset, ...] = ()
     network: NetworkChoice | None = None
+    notice: str | None = None
 
 
 class SetupWizard:
@@ -99,13 +100,19 @@ class SetupWizard:
         self._address: str | None = None
         self._existing_address: str | None = None
         self._network: NetworkChoice | None = None
+        self._notice: str | None = None
 
     def __repr__(self) -> str:
         return f"SetupWizard(step={self._step.value})"
 
     async def start(self) -> WizardView:
         """Look for a wallet the Go router (or an earlier install) left in the OS keychain; return the first view."""
-        self._existing_address = await self._manager.find_existing_wallet()
+        try:
+            self._existing_address = await self._manager.find_existing_wallet()
+        except WalletError as e:
+            # A damaged or unreachable keychain entry must not block setting up a new wallet; say why it is not
+            # offered, and let a new wallet replace it.
+            self._existing_address, self._notice = None, e.user_message
         return self.view
 
     # -- rendering and navigation --------------------------------------------------------------------------------
@@ -129,6 +136,7 @@ class SetupWizard:
             address=self._address if step in (Step.NETWORK, Step.DONE) else None,
             networks=PRESETS if step is Step.NETWORK else (),
             network=self._network,
+            notice=self._notice if step is Step.CHOOSE else None,
         )
 
     def _paths(self) -> tuple[SetupPath, ...]:
@@ -224,11 +232,13 @@ class SetupWizard:
 
     # -- import ----------------------------------------------------------------------------------------------------
 
-    async def preview(self, mnemonic: str, passphrase: str = "") -> list[AddressPreview]:
-        """Import page: addresses for indices 0–9, so the person can pick the account holding funds."""
+    async def preview(self, mnemonic: str, passphrase: str = "", start: int = 0) -> list[AddressPreview]:
+        """Import page: addresses for indices ``start``…``start+9`` (0–9 first), to pick the account with funds."""
         self._expect(Step.IMPORT_MNEMONIC)
         validate_mnemonic(mnemonic)
-        return await asyncio.to_thread(preview_addresses, mnemonic, passphrase)
+        if start < 0:
+            raise WalletError("Account indices start at 0.")
+        return await asyncio.to_thread(preview_addresses, mnemonic, passphrase, start)
 
     async def import_mnemonic(
         self, mnemonic: str, passphrase: str = "", *, index: int | None = None, path: str | None = None

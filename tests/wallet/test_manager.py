@@ -286,3 +286,27 @@ async def test_our_private_key_wallet_reads_back_as_the_go_router_would(
     stored = memory_keyring.items[(SERVICE, PRIVATE_KEY_KEY)]
     # go-ethereum's common.FromHex accepts an optional 0x: the stored hex must be exactly the key.
     assert Account.from_key(stored).address == DEV_ADDRESS_1
+
+
+async def test_change_password_keeps_the_keychain_wallet(manager: WalletManager, isolated_data_dir: Path) -> None:
+    await manager.setup(APP_PASSWORD, WalletSecret.from_private_key(DEV_KEY_1))
+    with pytest.raises(WalletError, match="passwords differ"):
+        await manager.change_password(APP_PASSWORD, "new password 1", "new password 2")
+    with pytest.raises(WalletError, match="Wrong password"):
+        await manager.change_password("not the password", "new password 1", "new password 1")
+    await manager.change_password(APP_PASSWORD, "new password 1", "new password 1")
+    again = restarted(isolated_data_dir)
+    with pytest.raises(WalletError, match="Wrong password"):
+        await again.unlock(APP_PASSWORD)
+    assert await again.unlock("new password 1") == DEV_ADDRESS_1
+
+
+async def test_change_password_re_encrypts_the_wallet_file(isolated_data_dir: Path) -> None:
+    manager = restarted(isolated_data_dir, keyring_backend=fail.Keyring())
+    await manager.setup(APP_PASSWORD, WalletSecret.from_mnemonic(DEV_MNEMONIC, "1"))
+    await manager.change_password(APP_PASSWORD, "new password 1", "new password 1")
+    keystore = json.loads((isolated_data_dir / "wallet" / "keystore.json").read_text())
+    assert Account.from_key(Account.decrypt(keystore, "new password 1")).address == DEV_ADDRESS_1
+    again = restarted(isolated_data_dir, keyring_backend=fail.Keyring())
+    await again.unlock("new password 1")
+    assert (await again.reveal_mnemonic("new password 1")).mnemonic == DEV_MNEMONIC

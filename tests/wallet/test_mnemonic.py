@@ -11,6 +11,7 @@ from app.wallet.mnemonic import (
     generate_mnemonic,
     parse_derivation_path,
     preview_addresses,
+    suggest_words,
     validate_mnemonic,
 )
 from wallet.vectors import DEV_ADDRESS_0, DEV_ADDRESS_1, DEV_KEY_0, DEV_MNEMONIC
@@ -108,3 +109,10 @@ def test_preview_lists_indices_0_to_9_with_their_paths() -> None:
     assert previews[1].address == DEV_ADDRESS_1
     assert previews[9].path == "m/44'/60'/0'/0/9"
     assert len({p.address for p in previews}) == 10
+
+
+def test_word_suggestions_complete_a_prefix() -> None:
+    assert suggest_words("aba") == ["abandon"]
+    assert suggest_words("ZO") == ["zone", "zoo"]
+    assert len(suggest_words("a")) == 8
+    assert suggest_words("") == suggest_words("two words") == suggest_words("qx") == []

@@ -156,6 +156,10 @@ async def test_import_mnemonic_with_preview_and_index(wizard: SetupWizard, manag
     previews = await wizard.preview(DEV_MNEMONIC)
     assert [p.address for p in previews[:2]] == [DEV_ADDRESS_0, DEV_ADDRESS_1]
     assert len(previews) == 10
+    more = await wizard.preview(DEV_MNEMONIC, start=10)
+    assert [p.index for p in more] == list(range(10, 20))
+    with pytest.raises(WalletError, match="start at 0"):
+        await wizard.preview(DEV_MNEMONIC, start=-1)
     view = await wizard.import_mnemonic(DEV_MNEMONIC, index=previews[1].index)
     assert view.address == DEV_ADDRESS_1
     await wizard.choose_network("devnet")
@@ -314,13 +318,30 @@ async def test_existing_go_wallet_is_offered_and_kept(
     before = dict(memory_keyring.items)
     wizard = SetupWizard(manager, probe_chain_id)
     assert (await wizard.start()).existing_address == DEV_ADDRESS_1
-    view = await at_choose(wizard)
+    await at_choose(wizard)
     assert wizard.view.paths[0] is SetupPath.USE_EXISTING
     view = wizard.choose("use-existing")
     assert (view.step, view.address) == (Step.NETWORK, DEV_ADDRESS_1)
     await wizard.choose_network("devnet")
     assert manager.address == DEV_ADDRESS_1
     assert memory_keyring.items == before
+
+
+async def test_damaged_keychain_entry_is_explained_and_a_new_wallet_replaces_it(
+    manager: WalletManager, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.set_password(SERVICE, PRIVATE_KEY_KEY, "0xdamaged")
+    wizard = SetupWizard(manager, probe_chain_id)
+    await wizard.start()
+    await at_choose(wizard)
+    view = wizard.view
+    assert SetupPath.USE_EXISTING not in view.paths
+    assert view.notice is not None
+    assert "not valid" in view.notice
+    wizard.choose(SetupPath.IMPORT_KEY)
+    await wizard.import_private_key(DEV_KEY_1)
+    await wizard.choose_network("devnet")
+    assert memory_keyring.items[(SERVICE, PRIVATE_KEY_KEY)] == DEV_KEY_1
 
 
 async def test_use_existing_is_refused_when_there_is_none(wizard: SetupWizard) -> None:
