@@ -310,3 +310,27 @@ async def test_change_password_re_encrypts_the_wallet_file(isolated_data_dir: Pa
     again = restarted(isolated_data_dir, keyring_backend=fail.Keyring())
     await again.unlock("new password 1")
     assert (await again.reveal_mnemonic("new password 1")).mnemonic == DEV_MNEMONIC
+
+
+async def test_slow_work_runs_off_the_event_loop(memory_keyring: MemoryKeyring, isolated_data_dir: Path) -> None:
+    # Default scrypt cost (~1 s per derivation here): if it ran on the loop, the heartbeat would stall that long.
+    manager = WalletManager(isolated_data_dir, environ={})
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    beat = asyncio.create_task(heartbeat())
+    try:
+        await manager.setup(APP_PASSWORD, WalletSecret.from_mnemonic(DEV_MNEMONIC, "1"))
+        manager.lock()
+        await manager.unlock(APP_PASSWORD)
+    finally:
+        beat.cancel()
+    assert len(gaps) > 20
+    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.2f} s"
