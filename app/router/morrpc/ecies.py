@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 
 import coincurve
+from coincurve.utils import get_valid_secret, validate_secret
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from app.errors import WalletError
@@ -54,14 +55,17 @@ def _aes_ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
     return cipher.update(data) + cipher.finalize()
 
 
-def _encrypt_with(public_key: bytes, message: bytes, ephemeral_secret: bytes, iv: bytes) -> bytes:
+def _encrypt_with(public_key: bytes, message: bytes, ephemeral_secret: bytes | None, iv: bytes) -> bytes:
     recipient = coincurve.PublicKey(public_key)
-    ephemeral = coincurve.PrivateKey(ephemeral_secret)
-    z = recipient.multiply(ephemeral.secret).format(compressed=False)[1:33]
+    # A fresh secret from os.urandom when none is given; only the public point is derived (PrivateKey
+    # would also compute an x-only key, a wasted scalar multiplication per streamed chunk).
+    secret = get_valid_secret() if ephemeral_secret is None else validate_secret(ephemeral_secret)
+    ephemeral_public = coincurve.PublicKey.from_valid_secret(secret)
+    z = recipient.multiply(secret).format(compressed=False)[1:33]
     ke, km = derive_keys(z)
     em = iv + _aes_ctr(ke, iv, message)
     tag = hmac.new(km, em, hashlib.sha256).digest()
-    return ephemeral.public_key.format(compressed=False) + em + tag
+    return ephemeral_public.format(compressed=False) + em + tag
 
 
 def encrypt(public_key: bytes, message: bytes) -> bytes:
@@ -73,19 +77,9 @@ def encrypt(public_key: bytes, message: bytes) -> bytes:
     if not message:
         raise EciesError("Cannot encrypt an empty message (go-ethereum's ECIES refuses it).")
     try:
-        return _encrypt_with(public_key, message, _random_secret(), os.urandom(_IV_LEN))
+        return _encrypt_with(public_key, message, None, os.urandom(_IV_LEN))
     except (ValueError, TypeError) as e:
         raise EciesError("The recipient's public key is not a valid secp256k1 key.") from e
-
-
-def _random_secret() -> bytes:
-    while True:
-        candidate = os.urandom(32)
-        try:
-            coincurve.PrivateKey(candidate)
-        except ValueError:
-            continue  # astronomically rare: 0 or ≥ n
-        return candidate
 
 
 def decrypt(key: Signer | EcdhX, ciphertext: bytes) -> bytes:

@@ -114,14 +114,24 @@ def encode_float(value: float) -> str:
 def _encode_into(parts: list[str], value: Any, sort_keys: bool, depth: int) -> None:
     if depth > 10_000:
         raise ValueError("value nested too deeply to encode")
-    if isinstance(value, str):
-        parts.append(value if isinstance(value, GoNumber) else encode_string_text(value))
+    kind = type(value)
+    # Exact-type checks first: this runs for every streamed chunk, and ABC isinstance checks are slow.
+    if kind is str:
+        parts.append(encode_string_text(value))
+    elif kind is dict:
+        _encode_object(parts, value, sort_keys, depth)
+    elif kind is list:
+        _encode_array(parts, value, sort_keys, depth)
+    elif kind is int:
+        parts.append(str(value))
     elif value is None:
         parts.append("null")
     elif value is True:
         parts.append("true")
     elif value is False:
         parts.append("false")
+    elif isinstance(value, str):
+        parts.append(value if isinstance(value, GoNumber) else encode_string_text(value))
     elif isinstance(value, int):
         parts.append(str(int(value)))
     elif isinstance(value, float):
@@ -129,28 +139,36 @@ def _encode_into(parts: list[str], value: Any, sort_keys: bool, depth: int) -> N
     elif isinstance(value, bytes):
         parts.append(encode_string_text(value))
     elif isinstance(value, Mapping):
-        items = sorted(value.items()) if sort_keys else value.items()
-        parts.append("{")
-        first = True
-        for key, item in items:
-            if not isinstance(key, str):
-                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
-            if not first:
-                parts.append(",")
-            first = False
-            parts.append(encode_string_text(key))
-            parts.append(":")
-            _encode_into(parts, item, sort_keys, depth + 1)
-        parts.append("}")
+        _encode_object(parts, value, sort_keys, depth)
     elif isinstance(value, Sequence):
-        parts.append("[")
-        for index, item in enumerate(value):
-            if index:
-                parts.append(",")
-            _encode_into(parts, item, sort_keys, depth + 1)
-        parts.append("]")
+        _encode_array(parts, value, sort_keys, depth)
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as Go JSON")
+
+
+def _encode_object(parts: list[str], value: Mapping[Any, Any], sort_keys: bool, depth: int) -> None:
+    items = sorted(value.items()) if sort_keys else value.items()
+    parts.append("{")
+    first = True
+    for key, item in items:
+        if not isinstance(key, str):
+            raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+        if not first:
+            parts.append(",")
+        first = False
+        parts.append(encode_string_text(key))
+        parts.append(":")
+        _encode_into(parts, item, sort_keys, depth + 1)
+    parts.append("}")
+
+
+def _encode_array(parts: list[str], value: Sequence[Any], sort_keys: bool, depth: int) -> None:
+    parts.append("[")
+    for index, item in enumerate(value):
+        if index:
+            parts.append(",")
+        _encode_into(parts, item, sort_keys, depth + 1)
+    parts.append("]")
 
 
 def encode_value(value: Any, *, sort_keys: bool = False) -> bytes:
