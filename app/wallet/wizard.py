@@ -101,6 +101,7 @@ class SetupWizard:
         self._existing_address: str | None = None
         self._network: NetworkChoice | None = None
         self._notice: str | None = None
+        self._passphrase = ""
 
     def __repr__(self) -> str:
         return f"SetupWizard(step={self._step.value})"
@@ -203,9 +204,19 @@ class SetupWizard:
         self._words = tuple(generate_mnemonic(word_count).split())
         return self.view
 
-    def confirm_written_down(self) -> WizardView:
-        """Create page: the person says they wrote the words down; pick words to check."""
+    def confirm_written_down(self, passphrase: str = "", passphrase_confirmation: str = "") -> WizardView:
+        """Create page: the words are written down; an optional BIP-39 passphrase is typed twice. Pick words to check.
+
+        A passphrase makes a different wallet from the same words; losing it loses the funds.
+        """
         self._expect(Step.CREATE_SHOW)
+        if passphrase != passphrase_confirmation:
+            raise WalletError(
+                "The two passphrases differ; type the same passphrase in both fields, or leave both empty."
+            )
+        if passphrase and passphrase.strip() != passphrase:
+            raise WalletError("The passphrase must not start or end with a space; it is too easy to mistype.")
+        self._passphrase = passphrase
         rng = secrets.SystemRandom()
         self._verify_positions = tuple(sorted(rng.sample(range(1, len(self._words) + 1), VERIFY_WORD_COUNT)))
         return self._advance(Step.CREATE_VERIFY)
@@ -222,7 +233,7 @@ class SetupWizard:
                     f"Word {position} does not match the phrase shown before. Check your written copy, or go "
                     "back to see the words again."
                 )
-        secret = WalletSecret.from_mnemonic(" ".join(self._words), "0")
+        secret = WalletSecret.from_mnemonic(" ".join(self._words), "0", self._passphrase)
         await self._set_secret(secret)
         return self._advance(Step.NETWORK)
 
@@ -294,7 +305,7 @@ class SetupWizard:
         self._address = await self._manager.setup(self._password, None if self._use_existing else self._secret)
         self._network = network
         # The wizard's copies are no longer needed once the manager holds the wallet.
-        self._password, self._secret, self._words = None, None, ()
+        self._password, self._secret, self._words, self._passphrase = None, None, (), ""
         return self._advance(Step.DONE)
 
     @property

@@ -100,6 +100,26 @@ async def test_create_path_shows_words_verifies_four_and_stores_the_phrase(
     assert memory_keyring.items[(SERVICE, DERIVATION_PATH_KEY)] == "m/44'/60'/0'/0/0"
 
 
+async def test_create_with_a_passphrase_derives_a_different_wallet(
+    wizard: SetupWizard, manager: WalletManager, memory_keyring: MemoryKeyring
+) -> None:
+    await at_choose(wizard)
+    words = wizard.choose(SetupPath.CREATE).words
+    with pytest.raises(WalletError, match="passphrases differ"):
+        wizard.confirm_written_down("my passphrase", "my passphrase?")
+    with pytest.raises(WalletError, match="must not start or end with a space"):
+        wizard.confirm_written_down(" my passphrase", " my passphrase")
+    positions = wizard.confirm_written_down("my passphrase", "my passphrase").verify_positions
+    view = await wizard.verify_words({p: words[p - 1] for p in positions})
+    phrase = " ".join(words)
+    assert view.address == Account.from_key(derive_private_key(phrase, "my passphrase", "0")).address
+    assert view.address != Account.from_key(derive_private_key(phrase, "", "0")).address
+    await wizard.choose_network("devnet")
+    # Stored for the Go router as the derived key; the phrase + passphrase stay revealable to us.
+    assert (SERVICE, PRIVATE_KEY_KEY) in memory_keyring.items
+    assert (await manager.reveal_mnemonic(APP_PASSWORD)).passphrase == "my passphrase"
+
+
 async def test_wrong_or_missing_verification_word_is_named_and_nothing_stored(
     wizard: SetupWizard, memory_keyring: MemoryKeyring, isolated_data_dir: Path
 ) -> None:
