@@ -6,7 +6,7 @@ import pytest
 
 from app.chain.client import ChainClient
 from app.chain.errors import ChainUnreachableError, WrongChainError
-from tests.chain.conftest import Node, free_port
+from tests.chain.conftest import Node, free_port, start_anvil_node
 
 DEV0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
@@ -49,29 +49,25 @@ async def test_connect_skips_a_dead_url_and_uses_the_next(anvil: Node) -> None:
 
 
 async def test_fails_over_when_the_current_rpc_dies_mid_session(anvil: Node) -> None:
-    from tests.chain.conftest import start_anvil_process, stop_process
-
-    second = await start_anvil_process()
+    second = await start_anvil_node()
     try:
         seen: list[bool] = []
         async with ChainClient([anvil.url, second.url], expected_chain_id=31337, backoff=0.01) as client:
             client.health_listeners.append(lambda h: seen.append(h.reachable))
             assert client.url == anvil.url
-            stop_process(anvil)
+            await anvil.stop()
             assert await client.block_number() >= 0
             assert client.url == second.url
             assert client.reachable
         assert False in seen  # went down...
         assert seen[-1] is False  # ...and was closed
     finally:
-        stop_process(second)
+        await second.stop()
 
 
 async def test_every_request_fails_with_chain_unreachable_after_the_node_stops(anvil: Node) -> None:
-    from tests.chain.conftest import stop_process
-
     async with ChainClient([anvil.url], expected_chain_id=31337, retries=2, backoff=0.01) as client:
-        stop_process(anvil)
+        await anvil.stop()
         with pytest.raises(ChainUnreachableError):
             await client.get_balance(DEV0)
         assert not client.reachable
