@@ -41,11 +41,6 @@ def is_secure_backend(backend: keyring.backend.KeyringBackend) -> bool:
     return not module.startswith(_INSECURE_MODULE_PREFIXES)
 
 
-def secure_keyring_available() -> bool:
-    """Whether the active keyring backend is a real OS keychain (slow on some systems: D-Bus probing)."""
-    return is_secure_backend(keyring.get_keyring())
-
-
 class KeychainStore:
     """Reads and writes one wallet under service ``morpheus-proxy-router`` (blocking: call via to_thread)."""
 
