@@ -2,6 +2,8 @@
 
 Provider side, per backend item: ``seal_prompt_response`` → ``encode_result`` → write.
 Consumer side, per received result: ``SessionPromptRes.from_obj`` → ``open_prompt_response``.
+Agent tool results (``GetAgentToolsRes``/``CallAgentToolRes``) carry the same hex ciphertext in
+``message``: build them with ``seal_hex`` and read them with ``open_hex`` after ``signing.verify``.
 """
 
 from __future__ import annotations
@@ -12,15 +14,26 @@ from app.router.morrpc.messages import SessionPromptRes
 from app.router.morrpc.structs import parse_hex
 from app.signer import Signer
 
-__all__ = ["open_prompt_response", "seal_prompt_response"]
+__all__ = ["open_hex", "open_prompt_response", "seal_hex", "seal_prompt_response"]
+
+
+def seal_hex(consumer_public_key: bytes, payload: bytes) -> str:
+    """ECIES-encrypt ``payload`` to the consumer and hex-encode it without ``0x`` (Go's hex.EncodeToString)."""
+    return ecies.encrypt(consumer_public_key, payload).hex()
+
+
+def open_hex(consumer: Signer, message: str, field: str = "result.message") -> bytes:
+    """Decrypt a hex ciphertext (``0x`` tolerated) with the consumer's wallet."""
+    return ecies.decrypt(consumer, parse_hex(message, field))
 
 
 def seal_prompt_response(
     provider: Signer, consumer_public_key: bytes, payload: bytes, timestamp_ms: int
 ) -> SessionPromptRes:
     """One signed ``SessionPromptRes`` whose ``message`` is hex ECIES(payload) without ``0x`` (as Go sends)."""
-    ciphertext = ecies.encrypt(consumer_public_key, payload)
-    return signing.sign(SessionPromptRes(message=ciphertext.hex(), timestamp=timestamp_ms), provider)
+    return signing.sign(
+        SessionPromptRes(message=seal_hex(consumer_public_key, payload), timestamp=timestamp_ms), provider
+    )
 
 
 def open_prompt_response(response: SessionPromptRes, consumer: Signer, provider_public_key: bytes) -> bytes:
@@ -36,4 +49,4 @@ def open_prompt_response(response: SessionPromptRes, consumer: Signer, provider_
         )
     if not isinstance(response.message, str):
         raise MorRpcProtocolError("The provider's response message is not a string.", "result.message")
-    return ecies.decrypt(consumer, parse_hex(response.message, "result.message"))
+    return open_hex(consumer, response.message)

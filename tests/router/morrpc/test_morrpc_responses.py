@@ -48,6 +48,16 @@ def test_response_encrypted_to_someone_else_fails_to_open(provider: KeySigner, c
         prompt.open_prompt_response(sealed, consumer, provider.public_key)
 
 
+def test_agent_tool_result_carries_a_sealed_hex_message(provider: KeySigner, consumer: KeySigner) -> None:
+    result = signing.sign(
+        m.CallAgentToolRes(message=prompt.seal_hex(consumer.public_key, b'{"ok":1}'), timestamp=2), provider
+    )
+    parsed = m.CallAgentToolRes.from_obj(json.loads(result.to_json()), "result")
+    assert signing.verify(parsed, provider.public_key)
+    assert prompt.open_hex(consumer, parsed.message) == b'{"ok":1}'
+    assert prompt.open_hex(consumer, "0x" + parsed.message) == b'{"ok":1}'
+
+
 def test_non_string_message_is_a_protocol_error(provider: KeySigner, consumer: KeySigner) -> None:
     odd = signing.sign(m.SessionPromptRes(message={"not": "hex"}, timestamp=1), provider)
     parsed = m.SessionPromptRes.from_obj(json.loads(odd.to_json()), "result")
