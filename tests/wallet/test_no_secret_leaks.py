@@ -119,7 +119,7 @@ async def test_no_secret_in_logs_output_errors_or_plain_files(
     await expect_error(errors, manager.reveal_mnemonic("wrong" + PASSWORD))
     manager.lock()
 
-    # A fresh create that is mistyped at verification.
+    # A fresh create, mistyped once at verification, then completed.
     creator = SetupWizard(WalletManager(tmp_path / "other", scrypt=FAST_SCRYPT, environ={}), probe_chain_id)
     creator.accept_terms(True)
     creator.set_password(PASSWORD, PASSWORD)
@@ -128,12 +128,16 @@ async def test_no_secret_in_logs_output_errors_or_plain_files(
     wrong = {p: ("zoo" if created[p - 1] != "zoo" else "abandon") for p in positions}
     await expect_error(errors, creator.verify_words(wrong))
     reprs.append(repr(creator.view))
+    await creator.verify_words({p: created[p - 1] for p in positions})
+    await creator.choose_network("devnet")
+    reprs.append(repr(creator.view))
 
     secret_key = revealed.derive_key()
     secrets = [phrase, " ".join(created), PASSWORD, PASSPHRASE, KEYSTORE_PASSWORD]
     secrets += forms_of_key(imported_key) + forms_of_key(secret_key)
     out, err = capfd.readouterr()
     plain_files, encrypted_files = read_files(isolated_data_dir)
+    plain_files.update(read_files(tmp_path / "other")[0])
     assert len(caplog.records) > 0
     assert (len(encrypted_files) == 2) is (backend == "file")
     places = {
