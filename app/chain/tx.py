@@ -151,17 +151,23 @@ class TxSender:
         next_bump = start + policy.check_interval
         attempts = 1
         while True:
-            for tx_hash in reversed(pending.hashes):
-                receipt = await self.client.get_transaction_receipt(tx_hash)
-                if receipt is not None:
-                    return receipt
-            now = time.monotonic()
-            if now - start >= policy.total_timeout:
-                break
-            if now >= next_bump and attempts < policy.max_attempts:
-                attempts += 1
-                next_bump = now + policy.check_interval
-                await self._replace(base, pending, policy.bump_percent)
+            try:
+                for tx_hash in reversed(pending.hashes):
+                    receipt = await self.client.get_transaction_receipt(tx_hash)
+                    if receipt is not None:
+                        return receipt
+                now = time.monotonic()
+                if now - start >= policy.total_timeout:
+                    break
+                if now >= next_bump and attempts < policy.max_attempts:
+                    attempts += 1
+                    next_bump = now + policy.check_interval
+                    await self._replace(base, pending, policy.bump_percent)
+            except ChainUnreachableError as e:
+                # The tx is already out; an RPC outage must not lose track of it. Keep polling until the deadline.
+                log.warning("waiting for %s: %s", pending.tx_hash, e.user_message)
+                if time.monotonic() - start >= policy.total_timeout:
+                    break
             await asyncio.sleep(policy.poll_interval)
         # The stuck tx may still be in some pool: resync from the node's pending count for the next send.
         self.nonces.invalidate()

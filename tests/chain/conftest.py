@@ -13,6 +13,7 @@ from app.chain.tx import EscalationPolicy
 from app.devnet.chain_node import ChainNode
 from app.devnet.node import find_anvil, start_anvil, start_eth_tester
 from app.wallet.signer import KeySigner
+from tests.chain.flaky_proxy import FlakyProxy
 
 # anvil's default dev accounts ("test test ... junk"): public throwaway keys, funded on both engines.
 DEV_KEYS = (
@@ -89,6 +90,17 @@ async def node(request: pytest.FixtureRequest) -> AsyncIterator[Node]:
         yield started
     finally:
         await started.stop()
+
+
+@pytest.fixture
+async def proxy(anvil: Node) -> AsyncIterator[FlakyProxy]:
+    """A switchable proxy in front of the ``anvil`` node."""
+    p = FlakyProxy(anvil.url)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
 
 
 @pytest.fixture

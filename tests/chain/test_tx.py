@@ -9,9 +9,10 @@ import pytest
 from app.chain.client import ChainClient
 from app.chain.errors import ContractRevertError, TxRejectedError, TxTimeoutError
 from app.chain.fees import bump
-from app.chain.tx import TxSender
+from app.chain.tx import EscalationPolicy, TxSender
 from app.wallet.signer import KeySigner
-from tests.chain.conftest import FAST_POLICY
+from tests.chain.conftest import FAST_POLICY, eventually
+from tests.chain.flaky_proxy import FlakyProxy
 
 # Creation code for a contract whose every call reverts with SessionTooShort() (selector 0xf4d7eed5):
 # runtime = PUSH4 f4d7eed5 PUSH1 e0 SHL PUSH1 0 MSTORE PUSH1 4 PUSH1 0 REVERT.
@@ -126,3 +127,25 @@ async def test_stuck_tx_is_fee_bumped_then_times_out_and_the_next_tx_gets_the_ne
     receipt = await sender.transfer_eth(signers[1].address, 6)
     mined = await client.request(lambda w3: w3.eth.get_transaction(receipt.tx_hash))  # type: ignore[arg-type]
     assert int(mined["nonce"]) == nonce + 1
+
+
+async def test_an_rpc_outage_while_waiting_does_not_lose_the_transaction(
+    proxy: FlakyProxy, anvil_client: ChainClient, signers: list[KeySigner]
+) -> None:
+    slow_policy = EscalationPolicy(check_interval=30, max_attempts=1, total_timeout=20, poll_interval=0.05)
+    async with ChainClient([proxy.url], expected_chain_id=31337, retries=1, backoff=0.01) as flaky:
+        sender = TxSender(flaky, signers[0], policy=slow_policy)
+        await anvil_client.rpc("evm_setAutomine", [False])
+        task = asyncio.create_task(sender.transfer_eth(signers[1].address, 7))
+        await eventually(lambda: len(sender.pending()) == 1)
+        [tracked] = sender.pending()
+        assert tracked.purpose.startswith("sending")
+
+        proxy.down = True
+        await eventually(lambda: proxy.refused > 3)  # the waiter keeps polling through the outage
+        await anvil_client.rpc("evm_mine", [])
+        proxy.down = False
+        receipt = await asyncio.wait_for(task, 10)
+
+    assert receipt.tx_hash == tracked.tx_hash
+    assert sender.pending() == []
