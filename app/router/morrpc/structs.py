@@ -197,6 +197,11 @@ _ZERO: dict[Kind, Any] = {
 }
 
 
+def _fold(key: str) -> str:
+    """Go's case-insensitive key match: ASCII case, plus U+017F (ſ) ≡ s and U+212A (Kelvin) ≡ k."""
+    return key.lower().replace("\u017f", "s")
+
+
 def _is_empty(value: Any) -> bool:
     # Go's omitempty: false, 0, "", empty slice, nil.
     return value is None or value is False or value == 0 or (isinstance(value, str | bytes) and not value)
@@ -220,7 +225,7 @@ class GoStruct:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._BY_KEY = {f.key: f for f in cls.FIELDS}
-        cls._BY_FOLDED = {f.key.lower(): f for f in reversed(cls.FIELDS)}
+        cls._BY_FOLDED = {_fold(f.key): f for f in reversed(cls.FIELDS)}
         # (attr, '"key":', encoder, omitempty) precomputed: encoding runs once per streamed chunk.
         cls._PLAN = tuple(
             (f.attr, gojson.encode_string_text(f.key) + ":", _ENCODERS[f.kind], f.omitempty) for f in cls.FIELDS
@@ -264,7 +269,7 @@ class GoStruct:
             raise MorRpcProtocolError(f"The peer sent a malformed message: {where!r} must be a JSON object.", where)
         values: dict[str, Any] = {}
         for key, raw in obj.items():
-            spec = cls._BY_KEY.get(key) or cls._BY_FOLDED.get(key.lower())
+            spec = cls._BY_KEY.get(key) or cls._BY_FOLDED.get(_fold(key))
             if spec is None or raw is None:
                 continue  # Go ignores unknown keys, and null leaves a field at its zero value
             values[spec.attr] = _parse_field(spec, raw, where)

@@ -203,6 +203,14 @@ def test_keys_match_case_insensitively_as_go_does() -> None:
     assert (parsed.message, parsed.timestamp, parsed.signature) == ("hi", 5, SIG)
 
 
+def test_key_folding_follows_gos_unicode_simple_folding() -> None:
+    # Go's foldName treats U+017F (long s) as s and U+212A (Kelvin sign) as k, but not ß as ss.
+    parsed = m.CallAgentToolRes.from_obj({"meſſage": "a", "timestamp": 1, "\u212a": "ignored"})
+    assert parsed.message == "a"
+    with pytest.raises(MorRpcProtocolError, match="missing"):
+        m.CallAgentToolRes.from_obj({"meßage": "a", "timestamp": 1})
+
+
 def test_missing_omitempty_signature_parses_as_unsigned() -> None:
     obj = _prompt_obj()
     del obj["signature"]
