@@ -133,10 +133,10 @@ async def test_auto_lock_after_idle_time(manager: WalletManager) -> None:
 
 
 async def test_activity_postpones_auto_lock(manager: WalletManager) -> None:
-    manager.auto_lock_seconds = 0.3
+    manager.auto_lock_seconds = 0.5
     await manager.setup(APP_PASSWORD, WalletSecret.from_private_key(DEV_KEY_1))
     loop = asyncio.get_running_loop()
-    end = loop.time() + 0.6  # twice the idle time, with activity every 0.05 s
+    end = loop.time() + 1.0  # twice the idle time, with activity every 0.05 s
     while loop.time() < end:
         manager.touch()
         await asyncio.sleep(0.05)
@@ -333,4 +333,4 @@ async def test_slow_work_runs_off_the_event_loop(memory_keyring: MemoryKeyring, 
     finally:
         beat.cancel()
     assert len(gaps) > 20
-    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.2f} s"
+    assert max(gaps) < 0.5, f"event loop stalled for {max(gaps):.2f} s"
