@@ -1,0 +1,249 @@
+"""The provider's MOR-RPC methods: ping, session request (approval), prompt relay and session report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from typing import Any
+
+from app import __version__
+from app.config.models_config import ModelEntry
+from app.errors import PeerError
+from app.router.morrpc import signing
+from app.router.morrpc.envelope import RpcRequest, encode_error, encode_result
+from app.router.morrpc.gojson import encode_value
+from app.router.morrpc.messages import (
+    PingReq,
+    PongRes,
+    SessionPromptReq,
+    SessionReportReq,
+    SessionReportRes,
+    SessionReq,
+    SessionRes,
+    parse_params,
+)
+from app.router.morrpc.prompt import seal_prompt_response
+from app.router.morrpc.receipts import Approval, CloseoutReceipt, sign_personal
+from app.router.morrpc.rpc_errors import (
+    ERR_AUTH,
+    ERR_CAPACITY,
+    ERR_SESSION_CLOSED,
+    ERR_SESSION_EXPIRED,
+    encrypted_error,
+)
+from app.router.morrpc.structs import parse_hex
+from app.router.ports import ChainInfo, MarketplacePort
+from app.router.provider.backend_pool import BackendPool
+from app.router.provider.backends import BackendError, RequestStats
+from app.router.provider.capacity import has_capacity
+from app.router.provider.server import Send
+from app.router.provider.sessions import PromptStats, SessionState, SessionStore
+from app.signer import Signer
+
+__all__ = ["ERR_NOT_OUR_BID", "ERR_NOT_OUR_SESSION", "VERSION", "ProviderController", "RequestRefused"]
+
+log = logging.getLogger(__name__)
+
+VERSION = f"morpheus-py/{__version__}"
+ERR_NOT_OUR_BID = "The bid belongs to another provider; request the session from that provider."
+ERR_NOT_OUR_SESSION = "The session belongs to another provider's bid; send its prompts to that provider."
+_U32 = (1 << 32) - 1
+_CHAT_TYPES = (None, "", "chat", "chat_completion")
+
+DelegationCheck = Callable[[str, str], Awaitable[bool]]
+"""``(delegatee, user) -> bool``: may ``delegatee``'s key act for ``user`` (session rights delegated)?"""
+
+
+class RequestRefused(PeerError):
+    """A request the provider will not serve; its message goes back to the consumer as a plaintext error."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ProviderController:
+    """Dispatches one parsed MOR-RPC request to its method; every failure becomes an error object for the peer."""
+
+    def __init__(
+        self,
+        signer: Signer,
+        marketplace: MarketplacePort,
+        chain: ChainInfo,
+        backends: BackendPool,
+        store: SessionStore | None = None,
+        *,
+        delegation: DelegationCheck | None = None,
+        session_refresh_s: float = 30.0,
+        version: str = VERSION,
+    ) -> None:
+        self.signer = signer
+        self.marketplace = marketplace
+        self.chain = chain
+        self.backends = backends
+        self.store = store or SessionStore()
+        self.delegation = delegation
+        self.session_refresh_s = session_refresh_s
+        self.version = version
+
+    @property
+    def address(self) -> str:
+        return self.signer.address
+
+    async def handle(self, request: RpcRequest, send: Send) -> None:
+        """Serve ``request``; raises AppError (answered as a plaintext error by the server) when refused."""
+        params = parse_params(request.method, request.params)
+        if isinstance(params, PingReq):
+            await self._ping(request.id, params, send)
+        elif isinstance(params, SessionReq):
+            await self._session_request(request.id, params, send)
+        elif isinstance(params, SessionPromptReq):
+            await self._prompt(request.id, params, send)
+        elif isinstance(params, SessionReportReq):
+            await self._report(request.id, params, send)
+        else:
+            raise RequestRefused(f"This provider does not support {request.method!r} (chat prompts only).")
+
+    # -- network.ping -------------------------------------------------------------------------------------------
+    async def _ping(self, request_id: str, req: PingReq, send: Send) -> None:
+        pong = signing.sign(PongRes(nonce=req.nonce, version=self.version), self.signer)
+        await send(encode_result(request_id, pong))
+
+    # -- session.request ----------------------------------------------------------------------------------------
+    async def _session_request(self, request_id: str, req: SessionReq, send: Send) -> None:
+        if not signing.verify(req, req.key):
+            raise RequestRefused(ERR_AUTH)
+        key_owner = signing.public_key_to_address(req.key)
+        if key_owner != req.user and not (self.delegation is not None and await self.delegation(key_owner, req.user)):
+            raise RequestRefused(f"{ERR_AUTH}: the key is not {req.user}'s and holds no delegated session rights")
+        bid = await self.marketplace.get_bid(req.bid_id)
+        if not bid.is_active:
+            raise RequestRefused(f"Bid 0x{req.bid_id.hex()} does not exist or was deleted; pick an active bid.")
+        if bid.provider.lower() != self.address.lower():
+            raise RequestRefused(ERR_NOT_OUR_BID)
+        entry = self._entry(bid.model_id)
+        if not has_capacity(self.store, entry, bid.model_id, time.time(), asker=(req.user, bid.id)):
+            raise RequestRefused(ERR_CAPACITY)
+        now = _now_ms()
+        approval = Approval(bid_id=bid.id, chain_id=self.chain.chain_id, user=req.user, timestamp_ms=now).encode()
+        approval_sig = sign_personal(self.signer, approval)
+        self.store.remember_user_key(req.user, req.key)
+        self.store.add_pending(req.user, bid.id, bid.model_id)
+        res = SessionRes(
+            pub_key=self.signer.public_key, approval=approval, approval_sig=approval_sig, user=req.user, timestamp=now
+        )
+        await send(encode_result(request_id, signing.sign(res, self.signer)))
+        log.info("approved a session on bid 0x%s for %s", bid.id.hex()[:12], req.user)
+
+    def _entry(self, model_id: bytes) -> ModelEntry:
+        entry = self.backends.entry_for(model_id)
+        if entry is None:
+            raise RequestRefused(f"Model 0x{model_id.hex()} is not served by this provider right now.")
+        return entry
+
+    # -- session lookups ----------------------------------------------------------------------------------------
+    async def _session_state(self, session_id: bytes, *, fresh: bool = False) -> SessionState:
+        """The session from the cache, else (or when stale, or after a report) from the chain; ours only."""
+        state = self.store.get(session_id)
+        stale = state is None or state.reported or time.time() - state.fetched_at > self.session_refresh_s
+        if state is not None and not (fresh or stale):
+            return state
+        session = await self.marketplace.get_session(session_id)
+        if not session.exists:
+            raise RequestRefused(f"Session 0x{session_id.hex()} does not exist on chain; open it first.")
+        if state is not None and state.bid.id == session.bid_id:
+            bid = state.bid
+        else:
+            bid = await self.marketplace.get_bid(session.bid_id)
+        if bid.provider.lower() != self.address.lower():
+            raise RequestRefused(ERR_NOT_OUR_SESSION)
+        return self.store.put(session, bid)
+
+    def _consumer_key(self, state: SessionState, message: SessionPromptReq | SessionReportReq) -> bytes:
+        key = self.store.user_key(state.session.user)
+        if key is None or not signing.verify(message, key):
+            raise RequestRefused(ERR_AUTH)
+        return key
+
+    # -- session.prompt -----------------------------------------------------------------------------------------
+    async def _prompt(self, request_id: str, req: SessionPromptReq, send: Send) -> None:
+        started = time.monotonic()
+        state = await self._session_state(req.session_id)
+        key = self._consumer_key(state, req)
+        session = state.session
+        if not session.is_active or session.closed_at:
+            raise RequestRefused(ERR_SESSION_CLOSED)
+        # The consumer's timestamp (upstream's check) and our own clock: an old timestamp cannot revive a session.
+        if session.ends_at * 1000 < max(req.timestamp, _now_ms()):
+            raise RequestRefused(ERR_SESSION_EXPIRED)
+        entry = self._entry(state.model_id)
+        body = _chat_request(req.message)
+        backend = self.backends.backend_for(entry)
+        async with state.lock:  # one request at a time per session (upstream's semaphore)
+            self.store.touch(session.id)
+            stats = RequestStats()
+            try:
+                async with aclosing(backend.stream_chat(body, stats=stats)) as items:
+                    async for item in items:
+                        sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
+                        await send(encode_result(request_id, sealed))
+            except BackendError as e:
+                log.warning("session 0x%s: backend failed: %s", session.id.hex()[:12], e.user_message)
+                detail: Any = e.body if e.body is not None else e.user_message
+                await send(encode_error(request_id, encrypted_error(self.signer, key, detail, _now_ms())))
+            finally:
+                if stats.ttft_ms is not None:
+                    self.store.record_prompt(session.id, _prompt_stats(stats, started))
+
+    # -- session.report -----------------------------------------------------------------------------------------
+    async def _report(self, request_id: str, req: SessionReportReq, send: Send) -> None:
+        session_id = parse_hex(req.message, "params.message")
+        if len(session_id) != 32:
+            raise RequestRefused("session.report needs the 32-byte session id (hex) as its message.")
+        state = await self._session_state(session_id)
+        self._consumer_key(state, req)
+        n = len(state.prompts)
+        now = _now_ms()
+        receipt = CloseoutReceipt(
+            session_id=session_id,
+            chain_id=self.chain.chain_id,
+            timestamp_ms=now,
+            tps_scaled1000=min(_U32, sum(p.tps_scaled1000 for p in state.prompts) // n) if n else 0,
+            ttft_ms=min(_U32, sum(p.ttft_ms for p in state.prompts) // n) if n else 0,
+            input_tokens=min(_U32, sum(p.input_tokens for p in state.prompts)),
+            output_tokens=min(_U32, sum(p.output_tokens for p in state.prompts)),
+        ).encode()
+        res = SessionReportRes(message=receipt, signed_report=sign_personal(self.signer, receipt), timestamp=now)
+        state.reported = True  # the consumer closes next: prompts from now on re-read the session from the chain
+        await send(encode_result(request_id, signing.sign(res, self.signer)))
+
+
+def _chat_request(message: str) -> dict[str, Any]:
+    """The consumer's plaintext OpenAI request; only chat completions are served here."""
+    try:
+        body = json.loads(message)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise RequestRefused("The prompt message must be the JSON object of an OpenAI chat completion request.")
+    kind = body.pop("type", None)
+    if kind not in _CHAT_TYPES:
+        raise RequestRefused(f"This provider serves chat completions only, not {str(kind)[:40]!r} requests.")
+    if not isinstance(body.get("messages"), list):
+        raise RequestRefused("The prompt has no 'messages' list; send an OpenAI chat completion request.")
+    return body
+
+
+def _prompt_stats(stats: RequestStats, started: float) -> PromptStats:
+    """Per-prompt stats as upstream keeps them: TTFT from the prompt's arrival, TPS over whole seconds."""
+    ttft = (stats.started_at - started) * 1000 + (stats.ttft_ms or 0.0)
+    seconds = max(1, int(stats.wall_ms // 1000))
+    return PromptStats(
+        ttft_ms=max(0, round(ttft)),
+        tps_scaled1000=stats.output_tokens * 1000 // seconds,
+        input_tokens=stats.input_tokens or 0,
+        output_tokens=stats.output_tokens,
+    )
