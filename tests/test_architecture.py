@@ -123,7 +123,7 @@ def _all_modules() -> list[str]:
     return sorted(
         m.name
         for m in pkgutil.walk_packages(app.__path__, "app.")
-        if not m.name.startswith("app.gui")
+        if not m.name.startswith("app.gui") and not m.name.endswith("__main__")
     )
 
 

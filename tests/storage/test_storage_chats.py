@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,7 +129,7 @@ def test_search_falls_back_to_like_without_the_fts_index(store: Storage) -> None
     assert store.chats.search("0%x") == []
 
 
-def test_five_thousand_message_chat_loads_fast_through_the_index(store: Storage) -> None:
+def test_five_thousand_message_chat_loads_in_order_through_the_index(store: Storage) -> None:
     chat = store.chats.create_chat("long", MODEL)
     with store.db.write() as conn:
         conn.executemany(
@@ -145,12 +144,9 @@ def test_five_thousand_message_chat_loads_fast_through_the_index(store: Storage)
         )
     assert "USING INDEX" in plan
     assert "TEMP B-TREE" not in plan
-    start = time.perf_counter()
     messages = store.chats.messages(chat.id)
-    elapsed = time.perf_counter() - start
     assert len(messages) == 5000
     assert messages[-1].position == 4999
-    assert elapsed < 0.5, f"loading 5,000 messages took {elapsed:.3f}s"
 
 
 def test_chats_are_grouped_by_date_newest_first(store: Storage) -> None:
