@@ -48,9 +48,7 @@ def ping(signer: Signer, nonce: bytes | None = None) -> bytes:
 
 
 def session_request(signer: Signer, bid_id: bytes, spend: int, *, key: bytes | None = None) -> bytes:
-    req = SessionReq(
-        user=signer.address, key=key or signer.public_key, spend=spend, timestamp=now_ms(), bid_id=bid_id
-    )
+    req = SessionReq(user=signer.address, key=key or signer.public_key, spend=spend, timestamp=now_ms(), bid_id=bid_id)
     return encode_request("req1", "session.request", signing.sign(req, signer))
 
 
@@ -68,7 +66,8 @@ def only_error(responses: list[RpcResponse]) -> str:
     """The text of the single plaintext error the provider answered with."""
     assert len(responses) == 1, responses
     error = responses[0].error
-    assert error is not None and error.is_plaintext, responses
+    assert error is not None, responses
+    assert error.is_plaintext, responses
     return error.message
 
 

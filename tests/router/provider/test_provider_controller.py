@@ -86,7 +86,8 @@ async def test_backend_failure_comes_back_as_an_encrypted_signed_provider_model_
     backend.behaviour = Behaviour(fail_status=500)
     responses = await c.exchange(port_of(provider), c.prompt(user.signer, session_id, CHAT))
     [response] = responses
-    assert response.error is not None and not response.error.is_plaintext
+    assert response.error is not None
+    assert not response.error.is_plaintext
     answer = c.open_answer(responses, user.signer, provider_key)
     assert answer.error == {"error": {"message": "backend failed on purpose", "type": "internal_server_error",
                                       "param": None, "code": None}}  # fmt: skip
@@ -122,7 +123,8 @@ async def test_consumer_hangup_mid_stream_cancels_the_backend_request(fresh_chai
             await reader.read(1)  # the stream has started
         writer.close()
         gone = await slow.wait_disconnect(within=2)
-        assert not gone.completed and gone.tokens_sent < 200
+        assert not gone.completed
+        assert gone.tokens_sent < 200
         await still_serves(provider)
 
 
