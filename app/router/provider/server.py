@@ -25,6 +25,8 @@ Send = Callable[[bytes], Awaitable[None]]
 
 _READ_SIZE = 64 * 1024
 _KEEPALIVE_S = 10  # upstream's TCP keepalive period
+_LINGER_S = 1.0
+_LINGER_BYTES = 16 * 1024 * 1024
 
 
 class RequestHandler(Protocol):
@@ -145,7 +147,8 @@ class MorRpcServer:
             _set_keepalive(writer)
             await self._serve(reader, writer)
         except asyncio.CancelledError:
-            raise
+            # stop() cancels us; ending quietly keeps asyncio's stream callback from logging the cancellation.
+            pass
         except (ConnectionError, TimeoutError) as e:
             log.debug("MOR-RPC %s: connection ended: %r", peer, e)
         except Exception:  # the server must outlive any bug in one request
@@ -169,6 +172,7 @@ class MorRpcServer:
             request = parse_request(obj)
         except MorRpcProtocolError as e:
             await self._reply_error(send, "", e.user_message)
+            await _linger(reader, writer)
             return
         self.served += 1
         await self._dispatch(request, reader, send)
@@ -184,8 +188,8 @@ class MorRpcServer:
                 async with asyncio.timeout(max(wait, 0.0)):
                     data = await reader.read(_READ_SIZE)
             except TimeoutError:
-                what = "a request" if first else "the rest of the request"
-                raise MorRpcProtocolError(f"No {what} arrived in time; send one JSON request per connection.") from None
+                what = "No request" if first else "The rest of the request"
+                raise MorRpcProtocolError(f"{what} arrived in time; send one JSON request per connection.") from None
             if not data:
                 if decoder.has_partial:
                     raise MorRpcProtocolError("The request was cut off before its JSON object ended.")
@@ -224,6 +228,21 @@ class MorRpcServer:
     async def _reply_error(self, send: Send, request_id: str, message: str) -> None:
         with contextlib.suppress(ConnectionError, TimeoutError):
             await send(encode_error(request_id, plaintext_error(message, now_ms())))
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Half-close and drop what the peer is still sending (bounded), so closing does not reset the connection.
+
+    Closing a socket with unread input sends RST, and the peer's kernel may then discard our error reply unread.
+    """
+    with contextlib.suppress(OSError, RuntimeError):
+        if writer.can_write_eof():
+            writer.write_eof()
+    dropped = 0
+    with contextlib.suppress(ConnectionError, TimeoutError):
+        async with asyncio.timeout(_LINGER_S):
+            while dropped < _LINGER_BYTES and (data := await reader.read(_READ_SIZE)):
+                dropped += len(data)
 
 
 async def _wait_for_hangup(reader: asyncio.StreamReader) -> None:
