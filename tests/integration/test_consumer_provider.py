@@ -1,0 +1,144 @@
+"""Consumer ↔ provider over real TCP on a real anvil devnet: chat, stop, close with report, dispute, open errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.router.consumer.failover import ChunkItem, ControlItem
+from app.router.consumer.prompt import content_of
+from app.router.consumer.service import ConsumerService
+from tests.router.consumer.consumer_env import Market, running_market
+from tests.support.openai_backend import Behaviour
+
+
+@pytest.fixture
+async def market(tmp_path: Path) -> AsyncIterator[Market]:
+    async with running_market(tmp_path) as env:
+        yield env
+
+
+async def collect(items: AsyncIterator[Any]) -> tuple[str, list[str]]:
+    text, controls = "", []
+    async for item in items:
+        if isinstance(item, ChunkItem):
+            text += content_of(item.data)
+        elif isinstance(item, ControlItem):
+            controls.append(item.text)
+    return text, controls
+
+
+async def test_multi_turn_chat_sends_the_full_history_every_turn(market: Market) -> None:
+    consumer: ConsumerService = market.consumer
+    session = await consumer.open_session(market.model_hex, duration_s=600)
+    assert session.provider.lower() == market.a.address.lower()
+    market.a.backend.behaviour = Behaviour(tokens=["Answer", " one"])
+    text1, _ = await collect(consumer.chat(prompt="first question", session_id=session.id))
+    chats = await market.storage.run(market.storage.sync.chats.list_chats)
+    chat_id = chats[0].id
+    market.a.backend.behaviour = Behaviour(tokens=["Answer", " two"])
+    await collect(consumer.chat(prompt="second question", chat_id=chat_id))
+    market.a.backend.behaviour = Behaviour(tokens=["Answer", " three"])
+    text3, _ = await collect(consumer.chat(prompt="third question", chat_id=chat_id))
+
+    assert (text1, text3) == ("Answer one", "Answer three")
+    third = market.a.backend.requests[2].body["messages"]
+    assert [(m["role"], m["content"]) for m in third] == [
+        ("user", "first question"), ("assistant", "Answer one"),
+        ("user", "second question"), ("assistant", "Answer two"),
+        ("user", "third question"),
+    ]
+    receipts = await market.storage.run(market.storage.sync.receipts.for_chat, chat_id)
+    assert len(receipts) == 3
+    r = next(iter(receipts.values()))
+    assert r.provider == market.a.address.lower() or r.provider == market.a.address
+    assert r.output_tokens == 2 and r.ttft_ms is not None and r.cost_wei is not None and r.cost_wei >= 0
+
+
+async def test_stop_mid_stream_disconnects_the_providers_backend_and_keeps_the_partial_answer(market: Market) -> None:
+    consumer = market.consumer
+    session = await consumer.open_session(market.model_hex, duration_s=600)
+    market.a.backend.behaviour = Behaviour(tokens=[f"t{i} " for i in range(200)], token_delay=0.02)
+    received: list[str] = []
+    first = asyncio.Event()
+
+    async def chat() -> None:
+        async for item in consumer.chat(prompt="tell me a long story", session_id=session.id):
+            if isinstance(item, ChunkItem) and content_of(item.data):
+                received.append(content_of(item.data))
+                first.set()
+
+    task = asyncio.create_task(chat())
+    await asyncio.wait_for(first.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    record = await market.a.backend.wait_disconnect(within=3)
+    assert record.disconnected and not record.completed
+    chat_id = (await market.storage.run(market.storage.sync.chats.list_chats))[0].id
+    messages = await market.storage.run(market.storage.sync.chats.messages, chat_id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].content.startswith("".join(received)) and 0 < len(messages[1].content) < 200 * 3
+    receipts = await market.storage.run(market.storage.sync.receipts.for_chat, chat_id)
+    assert receipts[messages[1].id].failover_note == "stopped by the user"
+
+
+async def test_close_with_the_providers_report_is_not_a_dispute(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=600)
+    await collect(market.consumer.chat(prompt="hi", session_id=session.id))
+
+    result = await market.consumer.close_session(session.id)
+
+    on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
+    assert (result.disputed, on_chain.closeout_type, on_chain.closed_at > 0) == (False, 0, True)
+    assert await market.consumer.sessions() == []
+
+
+async def test_close_with_the_provider_down_signs_the_dispute_receipt_ourselves(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=600)
+    await collect(market.consumer.chat(prompt="hi", session_id=session.id))
+    await market.a.kill()
+
+    result = await market.consumer.close_session(session.id)
+
+    on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
+    assert (result.disputed, on_chain.closeout_type, on_chain.closed_at > 0) == (True, 1, True)
+    assert "Cannot connect" in result.reason
+
+
+async def test_open_by_model_lists_every_provider_and_its_reason_when_all_fail(market: Market) -> None:
+    from app.router.consumer.failures import NoProviderError
+
+    await market.a.kill()
+    await market.b.kill()
+
+    with pytest.raises(NoProviderError) as caught:
+        await market.consumer.open_session(market.model_hex, duration_s=600)
+
+    attempts = {a.provider.lower(): a.reason for a in caught.value.attempts}
+    assert set(attempts) == {market.a.address.lower(), market.b.address.lower()}
+    assert all("Cannot connect" in reason for reason in attempts.values())
+    assert market.a.address in caught.value.user_message and market.b.address in caught.value.user_message
+
+
+async def test_ranked_bids_put_the_cheaper_of_two_equal_providers_first_with_inputs_kept(market: Market) -> None:
+    snapshot = await market.consumer.ranked_bids(market.model_hex)
+
+    assert [b.provider_address for b in snapshot.bids] == [market.a.address, market.b.address]
+    assert snapshot.bids[0].scored.score == pytest.approx(2 * snapshot.bids[1].scored.score)
+    assert snapshot.supply > 0 and snapshot.budget > 0 and snapshot.min_stake > 0
+
+
+async def test_a_provider_shopping_for_its_own_model_never_sees_its_own_bid(market: Market) -> None:
+    a = market.a.party
+    as_provider = ConsumerService(a.signer, a.diamond, a.token, market.client, market.storage)
+
+    snapshot = await as_provider.ranked_bids(market.model_hex)
+
+    assert [b.provider_address for b in snapshot.bids] == [market.b.address]
+    assert snapshot.skipped_own == 1
