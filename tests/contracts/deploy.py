@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_tester import EthereumTester, PyEVMBackend
-from eth_utils import keccak
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
@@ -52,22 +53,22 @@ def facet_selectors(plan: dict[str, Any], facet: str) -> list[bytes]:
     return [bytes.fromhex(str(s).removeprefix("0x")) for s in cut["selectors"]]
 
 
-def _deploy(w3: Web3, name: str, sender: str) -> str:
+def _deploy(w3: Web3, name: str, sender: str) -> ChecksumAddress:
     art = artifact(name)
     tx = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor().transact({"from": sender})
     receipt = w3.eth.wait_for_transaction_receipt(tx)
     assert receipt["status"] == 1, f"deploying {name} failed"
     address = receipt["contractAddress"]
     assert address is not None
-    return str(address)
+    return address
 
 
 def deploy_marketplace() -> Deployment:
     tester = EthereumTester(PyEVMBackend())
     w3 = Web3(EthereumTesterProvider(tester))
-    keys = {Web3.to_checksum_address(k.public_key.to_checksum_address()): k.to_bytes()
-            for k in tester.backend.account_keys}
-    accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
+    keys: dict[str, bytes] = {str(k.public_key.to_checksum_address()): k.to_bytes()
+                              for k in tester.backend.account_keys}
+    accounts = [str(a) for a in w3.eth.accounts]
     owner = accounts[0]
 
     # Deterministic time: jump far past the wall clock so every block is exactly parent + 1 second.
@@ -76,7 +77,7 @@ def deploy_marketplace() -> Deployment:
     token_addr = _deploy(w3, "MorpheusToken", owner)
     registry_addr = _deploy(w3, "DelegateRegistry", owner)
     multicall_addr = _deploy(w3, "Multicall3", owner)
-    facets = {name: _deploy(w3, name, owner) for name in FACETS}
+    facets: dict[str, str] = {name: _deploy(w3, name, owner) for name in FACETS}
     diamond_addr = _deploy(w3, "LumerinDiamond", owner)
 
     diamond_abi = json.loads((ARTIFACTS / "Diamond.abi.json").read_text())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.crypto import keccak
 
 from .env import (
     BID_FEE,
@@ -21,6 +23,7 @@ from .env import (
     Market,
 )
 from .reference import MOR
+from .reverts import ARTIFACTS
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -44,7 +47,8 @@ SPEC_SELECTORS = {
 
 def _abi_selectors(env: Env, name: str) -> set[str]:
     out = set()
-    for item in env.diamond.abi:
+    abi: list[dict[str, Any]] = json.loads((ARTIFACTS / "Diamond.abi.json").read_text())
+    for item in abi:
         if item.get("type") == "function" and item["name"] == name:
             types = ",".join(_type(p) for p in item["inputs"])
             out.add(function_signature_to_4byte_selector(f"{name}({types})").hex())
@@ -122,7 +126,7 @@ def test_spec_selector_is_in_abi_and_registered_on_its_facet(env: Env, selector:
 ])
 def test_unregistered_selector_reverts_not_registered(env: Env, signature: str) -> None:
     with env.reverts("Error", "Diamond: selector is not registered"):
-        env.w3.eth.call({"to": env.diamond.address, "data": "0x" + keccak(text=signature)[:4].hex()})
+        env.w3.eth.call({"to": env.diamond.address, "data": keccak(text=signature)[:4]})
 
 
 def test_delegation_rule_getters_are_registered_and_match_keccak(env: Env) -> None:
@@ -174,3 +178,21 @@ def test_multicall_aggregate_batches_diamond_views(market: Market) -> None:
     direct = env.w3.eth.call({"to": env.diamond.address, "data": calls[1][1]})
     assert results[1] == direct
     assert env.multicall.functions.getChainId().call() == env.chain_id
+
+
+def test_renounce_ownership_leaves_no_owner(env: Env) -> None:
+    env.send(env.fn.renounceOwnership(), env.owner)
+    assert env.fn.owner().call() == ZERO
+    with env.reverts("OwnableUnauthorizedAccount", env.owner):
+        env.send(env.fn.setMarketplaceBidFee(1), env.owner)
+
+
+def test_multicall_aggregate3_reports_allowed_failures(market: Market) -> None:
+    env = market.env
+    ok = env.fn.getBidFee()._encode_transaction_data()
+    failing = "0x" + keccak(text="MIN_SESSION_DURATION()")[:4].hex()
+    results = env.multicall.functions.aggregate3([
+        (env.diamond.address, False, ok), (env.diamond.address, True, failing)]).call()
+    assert results[0][0] is True
+    assert int.from_bytes(results[0][1], "big") == BID_FEE
+    assert results[1][0] is False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .env import BID_FEE, BID_PRICE, MAX_PRICE, MIN_PRICE, RULE_MARKETPLACE, RULE_PROVIDER, Env, Market
 from .reference import MOR
@@ -229,3 +229,12 @@ def test_bid_lists_paginate_with_total_length(market: Market) -> None:
     assert env.fn.getModelBids(market.model_id, 0, 0).call() == [[], 2]
     assert env.fn.getModelBids(market.model_id, 1, 1).call() == [[new], 2]
     assert env.fn.getModelBids(market.model_id, 2, 1).call() == [[], 2]
+
+
+def test_active_bid_lists_use_swap_and_pop_order(market: Market) -> None:
+    env = market.env
+    others = [env.register_model(base_id=keccak(text=f"other{i}")) for i in range(2)]
+    b2, b3 = (env.post_bid(env.provider, m) for m in others)
+    env.send(env.fn.deleteModelBid(market.bid_id), env.provider)
+    assert env.fn.getProviderActiveBids(env.provider, 0, 10).call() == [[b3, b2], 2]
+    assert env.fn.getProviderBids(env.provider, 0, 10).call() == [[market.bid_id, b2, b3], 3]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .env import MODEL_STAKE, RULE_MODEL, RULE_PROVIDER, Env, Market
 from .reference import MOR

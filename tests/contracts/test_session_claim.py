@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .env import BID_PRICE, NOW0, POOLS, PROVIDER_STAKE, RULE_SESSION, SESSION_STAKE, Env, Market
-from .reference import DAY, start_of_day, stipend_to_stake
+from .reference import DAY, MOR, start_of_day, stipend_to_stake
 
 MIDNIGHT = NOW0 + DAY // 2  # NOW0 is 12:00 UTC
 
@@ -200,3 +200,29 @@ def test_withdraw_user_stakes_without_entries_reverts_amount_is_zero(env: Env) -
 def test_withdraw_user_stakes_by_stranger_reverts_insufficient_rights(env: Env) -> None:
     with env.reverts("InsufficientRightsForOperation", env.user, env.third):
         env.send(env.fn.withdrawUserStakes(env.user, 255), env.third)
+
+
+def test_claim_for_unknown_session_reverts_insufficient_rights(market: Market) -> None:
+    env = market.env
+    zero = "0x0000000000000000000000000000000000000000"
+    with env.reverts("InsufficientRightsForOperation", zero, env.provider):
+        env.send(env.fn.claimForProvider(b"\x07" * 32), env.provider)
+
+
+def test_reward_limiter_resets_after_the_period(market: Market) -> None:
+    env = market.env
+    first = env.open_session(market.bid_id, 100 * MOR)  # 3157 s ≈ 0.3157 MOR of usage, capped at 0.2 MOR
+    env.travel(env.session(first).endsAt + 1)
+    env.send(env.fn.claimForProvider(first), env.provider)
+    assert env.provider_record().limitPeriodEarned == PROVIDER_STAKE
+    period_end = env.provider_record().limitPeriodEnd
+    env.travel(period_end + 10)
+    second = env.open_session(market.bid_id)
+    s = env.session(second)
+    env.travel(s.endsAt + 1)
+    before = env.balance(env.provider)
+    receipt = env.send(env.fn.claimForProvider(second), env.provider)
+    paid = (s.endsAt - s.openedAt) * BID_PRICE
+    assert env.balance(env.provider) - before == paid
+    record = env.provider_record()
+    assert (record.limitPeriodEarned, record.limitPeriodEnd) == (paid, env.block_time(receipt) + 365 * DAY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .env import (
     BID_PRICE,
@@ -270,3 +270,31 @@ def test_provider_deregistration_after_earning_refunds_stake_minus_earned(market
     env.send(env.fn.providerDeregister(env.provider), env.provider)
     assert env.balance(env.provider) - before == PROVIDER_STAKE - earned
     assert env.provider_record().stake == earned
+
+
+def test_early_close_on_a_later_day_locks_only_todays_usage(market: Market) -> None:
+    env = market.env
+    env.register_provider(amount=10 * MOR)  # a top-up, so the limiter does not cap this long session
+    sid = env.open_session(market.bid_id, 3_000 * MOR)  # capped at one day
+    s = env.session(sid)
+    env.travel(MIDNIGHT + 3600)
+    assert env.now() + 1 < s.endsAt
+    before = _balances(env)
+    receipt = env.close_session(sid)
+    closed = env.block_time(receipt)
+    lock = min(3_000 * MOR, stipend_to_stake(POOLS, (closed - MIDNIGHT) * BID_PRICE, MIDNIGHT))
+    paid = (closed - s.openedAt) * BID_PRICE
+    assert _delta(env, before) == {"user": 3_000 * MOR - lock, "provider": paid, "funding": -paid,
+                                   "diamond": -(3_000 * MOR - lock)}
+    assert env.fn.getUserStakesOnHold(env.user, 255).call() == [0, lock]
+
+
+def test_disputed_close_with_registry_without_code_reverts(market: Market) -> None:
+    # §7: a non-provider signer makes the diamond ask the delegate registry; an address without code reverts.
+    env = market.env
+    sid = env.open_session(market.bid_id)
+    env.send(env.fn.setRegistry(env.third), env.owner)
+    with env.reverts("<empty>"):
+        env.close_session(sid, signer=env.user)
+    env.close_session(sid)  # the provider's own receipt needs no registry
+    assert env.session(sid).closeoutType == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .env import (
     BID_PRICE,
@@ -77,6 +77,7 @@ def test_open_stores_every_session_field_and_moves_the_stake(market: Market) -> 
     user_before, diamond_before = env.balance(env.user), env.balance(env.diamond.address)
     approval = env.approval(market.bid_id)
     signature = env.sign(approval, env.provider)
+    assert env.fn.getIsProviderApprovalUsed(approval).call() is False
     receipt = env.send(env.fn.openSession(env.user, SESSION_STAKE, False, approval, signature), env.user)
     opened_at = env.block_time(receipt)
     sid = env.fn.getSessionId(env.user, env.provider, market.bid_id, 0).call()
@@ -250,3 +251,12 @@ def test_open_with_high_s_signature_reverts_ecdsa_s_value(market: Market) -> Non
     malleable = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # 27 ↔ 28
     with env.reverts("Error", "ECDSA: invalid signature 's' value"):
         env.send(env.fn.openSession(env.user, SESSION_STAKE, False, approval, malleable), env.user)
+
+
+def test_session_lists_paginate_with_total_length(market: Market) -> None:
+    env = market.env
+    ids = [env.open_session(market.bid_id) for _ in range(3)]
+    assert env.fn.getUserSessions(env.user, 0, 0).call() == [[], 3]
+    assert env.fn.getProviderSessions(env.provider, 1, 1).call() == [ids[1:2], 3]
+    assert env.fn.getModelSessions(market.model_id, 2, 5).call() == [ids[2:], 3]
+    assert env.fn.getUserSessions(env.user, 3, 5).call() == [[], 3]
