@@ -191,6 +191,7 @@ class SessionManager:
             provider_url=provider.endpoint, provider_pubkey=_hex(grant.provider_pubkey),
         )
         await self.storage.run(self.storage.sync.sessions.save, cached)
+        cached = await self.get(cached.id)  # as stored (addresses lower-case), the same shape every lookup returns
         self.bus.publish(ConsumerSessionOpened(cached.id, cached.provider, cached.model_id, cached.bid_id,
                                                cached.stake_wei, cached.ends_at, created.receipt.tx_hash))
         log.info("opened session %s with %s until %d", cached.id, cached.provider, cached.ends_at)
@@ -218,7 +219,7 @@ class SessionManager:
             closed_at=session.closed_at or None, provider_url=provider.endpoint,
         )
         await self.storage.run(self.storage.sync.sessions.save, cached)
-        return cached
+        return await self.get(cached.id)
 
     async def provider_key(self, session: CachedSession) -> bytes:
         """The provider's public key: cached from session.request, else recovered from a fresh pong."""
