@@ -9,6 +9,7 @@ import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.crypto import keccak
 
+from .deploy import Deployment
 from .env import (
     BID_FEE,
     MAX_PRICE,
@@ -196,3 +197,21 @@ def test_multicall_aggregate3_reports_allowed_failures(market: Market) -> None:
     assert results[0][0] is True
     assert int.from_bytes(results[0][1], "big") == BID_FEE
     assert results[1][0] is False
+
+
+def test_each_facet_initialiser_emits_initialized_with_its_own_slot(deployment: Deployment) -> None:
+    env = deployment.env
+    slots = []
+    for name in ("__Delegation_init", "__ProviderRegistry_init", "__ModelRegistry_init", "__Marketplace_init",
+                 "__SessionRouter_init"):
+        events = env.events(deployment.init_receipts[name], "Initialized")
+        assert len(events) == 1, name
+        slots.append(bytes(next(iter(events[0].values()))))
+    assert len(set(slots)) == 5
+
+
+def test_three_argument_diamond_cut_without_init_adds_a_selector(env: Env) -> None:
+    cut = env.diamond.get_function_by_signature("diamondCut((address,uint8,bytes4[])[],address,bytes)")
+    selector = keccak(text="anotherNew()")[:4]
+    env.send(cut([(env.facets["Marketplace"], 0, [selector])], ZERO, b""), env.owner)
+    assert env.fn.facetAddress(selector).call() == env.facets["Marketplace"]

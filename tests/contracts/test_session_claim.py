@@ -226,3 +226,15 @@ def test_reward_limiter_resets_after_the_period(market: Market) -> None:
     assert env.balance(env.provider) - before == paid
     record = env.provider_record()
     assert (record.limitPeriodEarned, record.limitPeriodEnd) == (paid, env.block_time(receipt) + 365 * DAY)
+
+
+def test_claim_exactly_at_end_pays_and_one_second_earlier_pays_nothing(market: Market) -> None:
+    env = market.env
+    sid = env.open_session(market.bid_id)
+    s = env.session(sid)
+    env.travel(s.endsAt - 1)
+    before = env.balance(env.provider)
+    env.send(env.fn.claimForProvider(sid), env.provider)
+    assert env.balance(env.provider) == before
+    env.send(env.fn.claimForProvider(sid), env.provider)  # mined at endsAt
+    assert env.balance(env.provider) - before == (s.endsAt - s.openedAt) * BID_PRICE

@@ -298,3 +298,16 @@ def test_disputed_close_with_registry_without_code_reverts(market: Market) -> No
         env.close_session(sid, signer=env.user)
     env.close_session(sid)  # the provider's own receipt needs no registry
     assert env.session(sid).closeoutType == 0
+
+
+def test_close_exactly_at_end_is_late_and_locks_nothing(market: Market) -> None:
+    env = market.env
+    sid = env.open_session(market.bid_id)
+    s = env.session(sid)
+    env.travel(s.endsAt)
+    before = _balances(env)
+    env.close_session(sid, signer=env.user)
+    paid = (s.endsAt - s.openedAt) * BID_PRICE
+    assert _delta(env, before) == {"user": SESSION_STAKE, "provider": paid, "funding": -paid,
+                                   "diamond": -SESSION_STAKE}
+    assert env.fn.getUserStakesOnHold(env.user, 255).call() == [0, 0]

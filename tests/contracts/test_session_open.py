@@ -6,6 +6,7 @@ from eth_utils.crypto import keccak
 
 from .env import (
     BID_PRICE,
+    FULL_RIGHTS,
     MAX_SESSION_DURATION,
     NOW0,
     PAYOUT_START,
@@ -260,3 +261,10 @@ def test_session_lists_paginate_with_total_length(market: Market) -> None:
     assert env.fn.getProviderSessions(env.provider, 1, 1).call() == [ids[1:2], 3]
     assert env.fn.getModelSessions(market.model_id, 2, 5).call() == [ids[2:], 3]
     assert env.fn.getUserSessions(env.user, 3, 5).call() == [[], 3]
+
+
+def test_open_from_fully_delegated_delegatee(market: Market) -> None:
+    env = market.env
+    env.delegate(env.user, env.delegatee, FULL_RIGHTS)  # rights 0 satisfy every rule
+    sid = env.open_session(market.bid_id, sender=env.delegatee)
+    assert env.session(sid).user == env.user
