@@ -1,0 +1,1 @@
+"""The chat window: conversation list, session picker, streaming transcript with receipts, export."""
