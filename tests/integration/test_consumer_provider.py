@@ -151,3 +151,47 @@ async def test_a_provider_shopping_for_its_own_model_never_sees_its_own_bid(mark
 
     assert [b.provider_address for b in snapshot.bids] == [market.b.address]
     assert snapshot.skipped_own == 1
+
+
+async def test_concurrent_opens_each_get_their_allowance_and_both_open(market: Market) -> None:
+    first, second = await asyncio.gather(
+        market.consumer.open_session(market.model_hex, duration_s=600),
+        market.consumer.open_session(market.model_hex, duration_s=600),
+    )
+
+    assert first.id != second.id
+    # Without counting the first open's stake, the second would find the allowance already spent and revert.
+    assert {s.id for s in await market.consumer.sessions()} == {first.id, second.id}
+    assert first.stake_wei > 0
+    assert second.stake_wei > 0
+
+
+async def test_a_restarted_consumer_finds_its_open_sessions_on_chain(market: Market, tmp_path: Path) -> None:
+    from app.storage.store import AsyncStorage
+
+    session = await market.consumer.open_session(market.model_hex, duration_s=600)
+    fresh = await AsyncStorage.open(tmp_path / "fresh.sqlite3")
+    user = market.user
+    try:
+        restarted = ConsumerService(user.signer, user.diamond, user.token, market.client, fresh)
+        found = await restarted.start()
+        await restarted.stop()
+        assert found == 1
+        assert [s.id for s in await restarted.sessions()] == [session.id]
+        # The provider key was not cached (no session.request on this run): it is recovered from a pong.
+        text, _ = await collect(restarted.chat(prompt="still there?", session_id=session.id))
+        assert text == "Hello, world!"
+    finally:
+        await fresh.close()
+
+
+async def test_expired_sessions_are_closed_by_the_expiry_check(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=300)
+    await market.client.rpc("evm_increaseTime", [400])
+    await market.client.rpc("evm_mine", [])
+
+    closed = await market.consumer.sessions_manager.close_expired()
+
+    assert [c.session_id for c in closed] == [session.id]
+    on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
+    assert on_chain.closed_at > 0
