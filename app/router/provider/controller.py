@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -190,6 +191,8 @@ class ProviderController:
                     async for item in items:
                         sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
                         await send(encode_result(request_id, sealed))
+                        # A burst of buffered backend items would otherwise hold the loop from other connections.
+                        await asyncio.sleep(0)
             except BackendError as e:
                 log.warning("session 0x%s: backend failed: %s", session.id.hex()[:12], e.user_message)
                 detail: Any = e.body if e.body is not None else e.user_message
