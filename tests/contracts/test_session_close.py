@@ -311,3 +311,34 @@ def test_close_exactly_at_end_is_late_and_locks_nothing(market: Market) -> None:
     assert _delta(env, before) == {"user": SESSION_STAKE, "provider": paid, "funding": -paid,
                                    "diamond": -SESSION_STAKE}
     assert env.fn.getUserStakesOnHold(env.user, 255).call() == [0, 0]
+
+
+def test_direct_disputed_close_charges_user_for_all_usage_and_withholds_todays_pay(market: Market) -> None:
+    env = market.env
+    env.travel(MIDNIGHT - 600)
+    sid = env.open_session(market.bid_id, direct=True)
+    env.travel(MIDNIGHT + 300)
+    before = _balances(env)
+    env.close_session(sid, signer=env.user)
+    used = 900 * BID_PRICE  # the user pays for every second used, disputed or not
+    lock = min(SESSION_STAKE - used, stipend_to_stake(POOLS, 300 * BID_PRICE, MIDNIGHT))
+    assert _delta(env, before) == {"user": SESSION_STAKE - used - lock, "provider": 600 * BID_PRICE,
+                                   "funding": 0, "diamond": -(SESSION_STAKE - used - lock) - 600 * BID_PRICE}
+    env.travel(MIDNIGHT + DAY)
+    before = _balances(env)
+    env.send(env.fn.claimForProvider(sid), env.provider)
+    assert _delta(env, before) == {"user": 0, "provider": 300 * BID_PRICE, "funding": 0,
+                                   "diamond": -300 * BID_PRICE}
+
+
+def test_close_pays_provider_at_most_its_stake(market: Market) -> None:
+    env = market.env
+    sid = env.open_session(market.bid_id, 100 * MOR)  # 3157 s ≈ 0.3157 MOR of usage
+    s = env.session(sid)
+    assert (s.endsAt - s.openedAt) * BID_PRICE > PROVIDER_STAKE
+    env.travel(s.endsAt + 1)
+    before = _balances(env)
+    env.close_session(sid)
+    assert _delta(env, before) == {"user": 100 * MOR, "provider": PROVIDER_STAKE, "funding": -PROVIDER_STAKE,
+                                   "diamond": -100 * MOR}
+    assert env.session(sid).providerWithdrawnAmount == PROVIDER_STAKE
