@@ -238,3 +238,15 @@ def test_active_bid_lists_use_swap_and_pop_order(market: Market) -> None:
     env.send(env.fn.deleteModelBid(market.bid_id), env.provider)
     assert env.fn.getProviderActiveBids(env.provider, 0, 10).call() == [[b3, b2], 2]
     assert env.fn.getProviderBids(env.provider, 0, 10).call() == [[market.bid_id, b2, b3], 3]
+
+
+def test_post_bid_checks_provider_then_model_then_price(market: Market) -> None:
+    env = market.env
+    unknown_model = keccak(text="unknown")
+    env.send(env.fn.providerRegister(env.third, 10**18, "x"), env.third)
+    with env.reverts("MarketplaceProviderNotFound"):
+        env.post_bid(env.provider2, unknown_model, 0)
+    with env.reverts("MarketplaceModelNotFound"):
+        env.post_bid(env.third, unknown_model, 0)
+    with env.reverts("MarketplaceBidPricePerSecondInvalid"):
+        env.post_bid(env.third, market.model_id, 0)

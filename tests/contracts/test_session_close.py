@@ -342,3 +342,10 @@ def test_close_pays_provider_at_most_its_stake(market: Market) -> None:
     assert _delta(env, before) == {"user": 100 * MOR, "provider": PROVIDER_STAKE, "funding": -PROVIDER_STAKE,
                                    "diamond": -100 * MOR}
     assert env.session(sid).providerWithdrawnAmount == PROVIDER_STAKE
+
+
+def test_close_checks_the_receipt_before_rights(market: Market) -> None:
+    env = market.env
+    sid = env.open_session(market.bid_id)
+    with env.reverts("SessionReceiptForAnotherChainId"):
+        env.close_session(sid, sender=env.third, receipt=env.receipt(sid, chain_id=env.chain_id + 1))

@@ -268,3 +268,10 @@ def test_open_from_fully_delegated_delegatee(market: Market) -> None:
     env.delegate(env.user, env.delegatee, FULL_RIGHTS)  # rights 0 satisfy every rule
     sid = env.open_session(market.bid_id, sender=env.delegatee)
     assert env.session(sid).user == env.user
+
+
+def test_open_checks_rights_before_the_approval(market: Market) -> None:
+    env = market.env
+    with env.reverts("InsufficientRightsForOperation", env.user, env.third):
+        env.open_session(market.bid_id, sender=env.third,
+                         approval=env.approval(market.bid_id, chain_id=env.chain_id + 1))
