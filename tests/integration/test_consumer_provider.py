@@ -195,3 +195,18 @@ async def test_expired_sessions_are_closed_by_the_expiry_check(market: Market) -
     assert [c.session_id for c in closed] == [session.id]
     on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
     assert on_chain.closed_at > 0
+
+
+async def test_an_api_style_chat_sends_the_callers_messages_and_can_skip_the_history(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=600)
+    conversation = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+                    {"role": "assistant", "content": "hello"}, {"role": "user", "content": "again"}]
+
+    text, _ = await collect(market.consumer.chat(messages=conversation, session_id=session.id,
+                                                 params={"temperature": 0.1}, store=False))
+
+    assert text == "Hello, world!"
+    body = market.a.backend.requests[0].body
+    assert body["messages"] == conversation
+    assert body["temperature"] == 0.1
+    assert await market.storage.run(market.storage.sync.chats.list_chats) == []

@@ -21,7 +21,14 @@ from app.errors import PeerError
 from app.events import EventBus
 from app.router.consumer.client import Endpoint, MorRpcClient, PingResult
 from app.router.consumer.events import AnswerFinished
-from app.router.consumer.failover import ChatItem, ChunkItem, ControlItem, FailoverChat, Segment
+from app.router.consumer.failover import (
+    NEW_SESSION_PREFIX,
+    ChatItem,
+    ChunkItem,
+    ControlItem,
+    FailoverChat,
+    Segment,
+)
 from app.router.consumer.market import DEFAULT_COOLDOWN_S, Market, MarketSnapshot
 from app.router.consumer.prompt import PromptSender
 from app.router.consumer.sessions import CloseResult, SessionManager
@@ -163,15 +170,17 @@ class ConsumerService:
         failover: bool | None = None,
         params: dict[str, Any] | None = None,
         duration_s: int | None = None,
+        store: bool = True,
     ) -> AsyncGenerator[ChatItem, None]:
         """Send a turn and stream the answer.
 
         Either ``prompt`` (a new user turn of the stored chat ``chat_id``: its system prompt and whole history are
         sent too) or ``messages`` (the full conversation, as an OpenAI client sends it). The session is
-        ``session_id``, else the chat's open session, else a new one opened by ``model_id``.
+        ``session_id``, else the chat's open session, else a new one opened by ``model_id``. Failover follows
+        ``failover`` when given, else the session's own flag (FAILOVER_ENABLED when it was opened). With
+        ``store=False`` nothing is written to the chat history (local provider stats are still kept).
         """
-        store = self.storage.sync
-        chat = await self.storage.run(store.chats.get_chat, chat_id) if chat_id else None
+        chat = await self.storage.run(self.storage.sync.chats.get_chat, chat_id) if chat_id else None
         if chat_id and chat is None:
             raise PeerError(f"No chat with id {chat_id}; start a new chat.")
         if prompt is not None:
@@ -182,29 +191,36 @@ class ConsumerService:
             raise PeerError("Nothing to send: give a prompt or the conversation's messages.")
         session = await self._session_for(session_id, chat.session_id if chat else None,
                                           model_id or (chat.model_id if chat else None), duration_s, failover)
-        if chat is None:
-            chat = await self.storage.run(store.chats.create_chat, _title(conversation), session.model_id,
-                                          session_id=session.id)
-        elif chat.session_id != session.id:
-            await self.storage.run(store.chats.update_chat, chat.id, session_id=session.id)
-        last = conversation[-1]
-        if last.get("role") == "user" and isinstance(last.get("content"), str):
-            await self.storage.run(store.chats.add_message, chat.id, "user", last["content"])
-        chat_key = chat.id
+        chat_key = await self._prepare_chat(chat.id if chat else None, chat.session_id if chat else None,
+                                            conversation, session) if store else None
 
         async def record(segment: Segment) -> None:
             await self._record(chat_key, segment)
 
         body = {"stream": True, **(params or {})}
         body.pop("messages", None)
-        flag = self.settings.failover_enabled if failover is None else failover
+        flag = session.failover if failover is None else failover
         items = self.failover.run(session, conversation, body, failover=flag, record=record)
         async with aclosing(items):
             async for item in items:
-                if isinstance(item, ControlItem) and item.text.startswith("new session opened: "):
-                    await self.storage.run(store.chats.update_chat, chat_key,
-                                           session_id=item.text.removeprefix("new session opened: "))
+                if chat_key and isinstance(item, ControlItem) and item.text.startswith(NEW_SESSION_PREFIX):
+                    await self.storage.run(self.storage.sync.chats.update_chat, chat_key,
+                                           session_id=item.text.removeprefix(NEW_SESSION_PREFIX))
                 yield item
+
+    async def _prepare_chat(self, chat_id: str | None, chat_session: str | None, conversation: list[dict[str, Any]],
+                            session: CachedSession) -> str:
+        """The chat the turn is stored in (created when absent), pointed at the session, with the user turn."""
+        store = self.storage.sync
+        if chat_id is None:
+            chat_id = (await self.storage.run(store.chats.create_chat, _title(conversation), session.model_id,
+                                              session_id=session.id)).id
+        elif chat_session != session.id:
+            await self.storage.run(store.chats.update_chat, chat_id, session_id=session.id)
+        last = conversation[-1]
+        if last.get("role") == "user" and isinstance(last.get("content"), str):
+            await self.storage.run(store.chats.add_message, chat_id, "user", last["content"])
+        return chat_id
 
     async def _history(self, chat_id: str | None, prompt: str) -> list[dict[str, Any]]:
         """System prompt + every stored turn + the new prompt: providers keep no context, so all of it goes."""
@@ -231,10 +247,14 @@ class ConsumerService:
             raise PeerError("No session to send to: open a session or say which model to use.")
         return await self.open_session(model_id, duration_s=duration_s, failover=failover)
 
-    async def _record(self, chat_id: str, segment: Segment) -> None:
+    async def _record(self, chat_id: str | None, segment: Segment) -> None:
         store = self.storage.sync
         s, stats = segment.session, segment.stats
         cost = stats.cost_wei(s.price_per_second_wei)
+        if chat_id is None:
+            self.bus.publish(AnswerFinished(s.id, s.provider, None, stats.input_tokens, stats.output_tokens,
+                                            stats.ttft_ms, stats.tps, cost, segment.complete))
+            return
         message = await self.storage.run(store.chats.add_message, chat_id, "assistant", stats.text)
         await self.storage.run(store.receipts.save, Receipt(
             message_id=message.id, provider=s.provider, bid_id=s.bid_id, session_id=s.id, model_id=s.model_id,
