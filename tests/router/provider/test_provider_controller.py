@@ -12,6 +12,7 @@ from app.router.morrpc.receipts import Approval, CloseoutReceipt, recover_person
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_CAPACITY, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
 from app.router.provider.controller import ERR_NOT_OUR_BID, ERR_NOT_OUR_SESSION, VERSION, ProviderController
 from app.router.provider.server import MorRpcServer
+from tests.chain.conftest import eventually
 from tests.chain.protocol_env import Party
 from tests.router.provider import morrpc_consumer as c
 from tests.router.provider.provider_env import STAKE, Devnet, models_config, running_provider, signer
@@ -238,3 +239,27 @@ async def test_unsupported_prompt_type_is_refused_without_reaching_the_backend(
     assert "chat completions only" in c.only_error(await c.exchange(port_of(provider), raw))
     assert backend.requests == []
     await still_serves(provider)
+
+
+async def test_session_request_for_a_model_without_a_configured_backend_is_refused(
+    fresh_chain: Devnet, backend: OpenAIBackendServer
+) -> None:
+    elsewhere = models_config(b"\x77" * 32, backend)
+    async with running_provider(fresh_chain, elsewhere) as provider:
+        raw = c.session_request(fresh_chain.protocol.user.signer, fresh_chain.bid_id, STAKE)
+        assert "is not served by this provider" in c.only_error(await c.exchange(port_of(provider), raw))
+        await still_serves(provider)
+
+
+async def test_prompts_of_one_session_reach_the_backend_one_at_a_time(
+    fresh_chain: Devnet, provider: Provider, backend: OpenAIBackendServer
+) -> None:
+    user = fresh_chain.protocol.user
+    session_id, _ = await open_via_provider(fresh_chain, provider)
+    backend.behaviour = Behaviour(tokens=["t"] * 10, token_delay=0.02)
+    first = asyncio.ensure_future(c.exchange(port_of(provider), c.prompt(user.signer, session_id, CHAT)))
+    await eventually(lambda: len(backend.requests) == 1)
+    second = asyncio.ensure_future(c.exchange(port_of(provider), c.prompt(user.signer, session_id, CHAT)))
+    await eventually(lambda: len(backend.requests) == 2)
+    assert backend.requests[0].completed  # the second prompt waited for the first answer to end
+    await asyncio.gather(first, second)

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.errors import AppError
 from app.router.morrpc.envelope import encode_request, parse_response
 from app.router.morrpc.framing import MessageDecoder
 from app.router.morrpc.messages import PingReq
-from app.router.provider.controller import ProviderController
+from app.router.provider.controller import VERSION, ProviderController
+from app.router.provider.selfcheck import ping_endpoint
 from app.router.provider.server import MorRpcServer, parse_host_port
 from tests.router.provider import morrpc_consumer as c
 from tests.router.provider.provider_env import Devnet, models_config, running_provider, signer
@@ -198,3 +200,13 @@ def test_fuzzed_frames_never_take_the_server_down(
         assert pong["result"]["nonce"] == "0x" + "05" * 8
     crashes = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("app.router")]
     assert not crashes, crashes[0].getMessage()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_self_ping_checks_the_nonce_and_the_signer(provider: Provider) -> None:
+    endpoint = f"127.0.0.1:{port_of(provider)}"
+    assert await ping_endpoint(endpoint, signer(3), provider[1].address) == VERSION
+    with pytest.raises(AppError, match="answered by another wallet"):
+        await ping_endpoint(endpoint, signer(3), signer(3).address)
+    with pytest.raises(AppError, match=r"Cannot connect to 127\.0\.0\.1:1 "):
+        await ping_endpoint("127.0.0.1:1", signer(3), provider[1].address)
