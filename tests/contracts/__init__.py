@@ -1,0 +1,1 @@
+"""Contract conformance suite (spec §11) run on eth-tester against the compiled artifacts."""
