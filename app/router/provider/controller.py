@@ -42,6 +42,7 @@ from app.router.provider.backends import BackendError, RequestStats
 from app.router.provider.capacity import has_capacity
 from app.router.provider.server import Send
 from app.router.provider.sessions import PromptStats, SessionState, SessionStore
+from app.router.provider.user_keys import UserKeyStore
 from app.signer import Signer
 
 __all__ = ["ERR_NOT_OUR_BID", "ERR_NOT_OUR_SESSION", "VERSION", "ProviderController", "RequestRefused"]
@@ -78,6 +79,7 @@ class ProviderController:
         store: SessionStore | None = None,
         *,
         delegation: DelegationCheck | None = None,
+        user_keys: UserKeyStore | None = None,
         session_refresh_s: float = 30.0,
         version: str = VERSION,
     ) -> None:
@@ -87,6 +89,7 @@ class ProviderController:
         self.backends = backends
         self.store = store or SessionStore()
         self.delegation = delegation
+        self.user_keys = user_keys
         self.session_refresh_s = session_refresh_s
         self.version = version
 
@@ -132,6 +135,8 @@ class ProviderController:
         approval = Approval(bid_id=bid.id, chain_id=self.chain.chain_id, user=req.user, timestamp_ms=now).encode()
         approval_sig = sign_personal(self.signer, approval)
         self.store.remember_user_key(req.user, req.key)
+        if self.user_keys is not None:
+            await self.user_keys.save(req.user, req.key)
         self.store.add_pending(req.user, bid.id, bid.model_id)
         res = SessionRes(
             pub_key=self.signer.public_key, approval=approval, approval_sig=approval_sig, user=req.user, timestamp=now
@@ -163,8 +168,13 @@ class ProviderController:
             raise RequestRefused(ERR_NOT_OUR_SESSION)
         return self.store.put(session, bid)
 
-    def _consumer_key(self, state: SessionState, message: SessionPromptReq | SessionReportReq) -> bytes:
-        key = self.store.user_key(state.session.user)
+    async def _consumer_key(self, state: SessionState, message: SessionPromptReq | SessionReportReq) -> bytes:
+        user = state.session.user
+        key = self.store.user_key(user)
+        if key is None and self.user_keys is not None:
+            key = await self.user_keys.load(user)  # requested before a restart
+            if key is not None:
+                self.store.remember_user_key(user, key)
         if key is None or not signing.verify(message, key):
             raise RequestRefused(ERR_AUTH)
         return key
@@ -173,7 +183,7 @@ class ProviderController:
     async def _prompt(self, request_id: str, req: SessionPromptReq, send: Send) -> None:
         started = time.monotonic()
         state = await self._session_state(req.session_id)
-        key = self._consumer_key(state, req)
+        key = await self._consumer_key(state, req)
         session = state.session
         if not session.is_active or session.closed_at:
             raise RequestRefused(ERR_SESSION_CLOSED)
@@ -207,7 +217,7 @@ class ProviderController:
         if len(session_id) != 32:
             raise RequestRefused("session.report needs the 32-byte session id (hex) as its message.")
         state = await self._session_state(session_id)
-        self._consumer_key(state, req)
+        await self._consumer_key(state, req)
         n = len(state.prompts)
         now = _now_ms()
         receipt = CloseoutReceipt(

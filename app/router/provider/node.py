@@ -17,6 +17,7 @@ from app.router.provider.controller import DelegationCheck, ProviderController
 from app.router.provider.selfcheck import ProviderCheck, run_self_checks
 from app.router.provider.server import MorRpcServer, parse_host_port
 from app.router.provider.sessions import SessionStore
+from app.router.provider.user_keys import UserKeyStore
 from app.signer import Signer
 from app.tasks import TaskSupervisor
 
@@ -53,6 +54,7 @@ class ProviderNode:
         self_checks: bool = True,
         prune_interval: float = 60.0,
         delegation: DelegationCheck | None = None,
+        user_keys: UserKeyStore | None = None,
     ) -> None:
         self.signer = signer
         self.marketplace = marketplace
@@ -65,7 +67,7 @@ class ProviderNode:
         self.store = SessionStore()
         self.backends = BackendPool(models, llm_timeout=llm_timeout)
         self.controller = ProviderController(
-            signer, marketplace, chain, self.backends, self.store, delegation=delegation
+            signer, marketplace, chain, self.backends, self.store, delegation=delegation, user_keys=user_keys
         )
         self.server = MorRpcServer(self.controller, host, port)
         self.state = ProviderState.STOPPED
@@ -81,6 +83,7 @@ class ProviderNode:
         chain: ChainInfo,
         models: ModelsConfig,
         bus: EventBus | None = None,
+        user_keys: UserKeyStore | None = None,
     ) -> ProviderNode:
         """Build from the node settings: PROXY_ADDRESS, PROVIDER_FORCE and LLM_TIMEOUT."""
         return cls(
@@ -92,6 +95,7 @@ class ProviderNode:
             force=settings.provider_force,
             llm_timeout=settings.llm_timeout.total_seconds(),
             bus=bus,
+            user_keys=user_keys,
         )
 
     @property

@@ -18,6 +18,7 @@ from app.router.morrpc.receipts import Approval
 from app.router.provider.backend_pool import BackendPool
 from app.router.provider.controller import ProviderController
 from app.router.provider.server import MorRpcServer
+from app.router.provider.user_keys import UserKeyStore
 from app.wallet.signer import KeySigner
 from tests.chain.conftest import FAST_POLICY
 from tests.chain.protocol_env import MOR, PRICE, Party, Protocol, deploy_funded_protocol
@@ -123,13 +124,12 @@ def models_config(model_id: bytes, backend: OpenAIBackendServer, **extra: Any) -
 
 @asynccontextmanager
 async def running_provider(
-    devnet: Devnet, models: ModelsConfig, **server_options: Any
+    devnet: Devnet, models: ModelsConfig, *, user_keys: UserKeyStore | None = None, **server_options: Any
 ) -> AsyncIterator[tuple[MorRpcServer, ProviderController]]:
     """Our provider (dev #1) serving MOR-RPC on 127.0.0.1:0 over the devnet's real Diamond."""
     pool = BackendPool(models, llm_timeout=10)
-    controller = ProviderController(
-        devnet.protocol.provider.signer, devnet.protocol.provider.diamond, devnet.client, pool
-    )
+    provider = devnet.protocol.provider
+    controller = ProviderController(provider.signer, provider.diamond, devnet.client, pool, user_keys=user_keys)
     server = MorRpcServer(controller, "127.0.0.1", 0, **server_options)
     await server.start()
     try:

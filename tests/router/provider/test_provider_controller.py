@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from app.router.morrpc.receipts import Approval, CloseoutReceipt, recover_person
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_CAPACITY, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
 from app.router.provider.controller import ERR_NOT_OUR_BID, ERR_NOT_OUR_SESSION, VERSION, ProviderController
 from app.router.provider.server import MorRpcServer
+from app.router.provider.user_keys import StoredUserKeys
+from app.storage.store import AsyncStorage
 from tests.chain.conftest import eventually
 from tests.chain.protocol_env import Party
 from tests.router.provider import morrpc_consumer as c
@@ -263,3 +266,22 @@ async def test_prompts_of_one_session_reach_the_backend_one_at_a_time(
     await eventually(lambda: len(backend.requests) == 2)
     assert backend.requests[0].completed  # the second prompt waited for the first answer to end
     await asyncio.gather(first, second)
+
+
+async def test_sessions_requested_before_a_restart_keep_working_with_stored_keys(
+    fresh_chain: Devnet, backend: OpenAIBackendServer, tmp_path: Path
+) -> None:
+    user = fresh_chain.protocol.user
+    models = models_config(fresh_chain.model_id, backend)
+    storage = await AsyncStorage.open(tmp_path / "node.sqlite")
+    try:
+        async with running_provider(fresh_chain, models, user_keys=StoredUserKeys(storage)) as before:
+            session_id, provider_key = await open_via_provider(fresh_chain, before)
+        async with running_provider(fresh_chain, models, user_keys=StoredUserKeys(storage)) as after:
+            responses = await c.exchange(port_of(after), c.prompt(user.signer, session_id, CHAT))
+            assert c.text_of(c.open_answer(responses, user.signer, provider_key)) == "Hello, world!"
+        async with running_provider(fresh_chain, models) as forgetful:  # without the store: refused
+            raw = c.prompt(user.signer, session_id, CHAT)
+            assert c.only_error(await c.exchange(port_of(forgetful), raw)) == ERR_AUTH
+    finally:
+        await storage.close()
