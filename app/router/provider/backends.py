@@ -121,7 +121,8 @@ class OpenAIBackend:
         Raises :class:`BackendError` for HTTP errors, unreachable/slow backends and cut streams.
         """
         body = dict(request)
-        body["model"] = self.model_name
+        if self.model_name:  # empty for the legacy OPENAI_BASE_URL entry: the client's own model is passed on
+            body["model"] = self.model_name
         streaming = bool(body.get("stream"))
         hide_usage = streaming and self._request_usage and "stream_options" not in body
         if hide_usage:

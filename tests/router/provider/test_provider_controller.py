@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config.models_config import parse_models_config
 from app.router.morrpc import signing
 from app.router.morrpc.receipts import Approval, CloseoutReceipt, recover_personal_signer
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_CAPACITY, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
@@ -285,3 +286,16 @@ async def test_sessions_requested_before_a_restart_keep_working_with_stored_keys
             assert c.only_error(await c.exchange(port_of(forgetful), raw)) == ERR_AUTH
     finally:
         await storage.close()
+
+
+async def test_legacy_openai_base_url_serves_any_model_with_the_clients_model_name(
+    fresh_chain: Devnet, backend: OpenAIBackendServer
+) -> None:
+    legacy = parse_models_config({"models": []}, "empty models-config", legacy_openai_base_url=backend.base_url)
+    async with running_provider(fresh_chain, legacy) as provider:
+        user = fresh_chain.protocol.user
+        session_id, provider_key = await open_via_provider(fresh_chain, provider)
+        raw = c.prompt(user.signer, session_id, {**CHAT, "model": "client-model"})
+        responses = await c.exchange(port_of(provider), raw)
+        assert c.text_of(c.open_answer(responses, user.signer, provider_key)) == "Hello, world!"
+    assert backend.requests[-1].body["model"] == "client-model"
