@@ -397,6 +397,11 @@ class ChatPane(QWidget):
             else:
                 widget.set_status("")
             widget.set_receipt(receipt)
+        moved = recorder.reported.session_id if recorder.reported else None
+        if target.session is not None and moved and moved != target.session.id:
+            # failover continued on a new session: prompts go there from now on
+            self.bar.set_options(await self._open_sessions(), self._models, local_label=self.local_label,
+                                 select_session=moved)
 
     async def _consume(self, items: AsyncIterator[StreamItem], recorder: AnswerRecorder, widget: MessageWidget
                        ) -> None:
