@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .env import BID_PRICE, MAX_SESSION_DURATION, NOW0, PAYOUT_START, POOLS, Env, Market
 from .reference import (
     DAY,
     DEPLOYED_PAYOUT_START,
     MOR,
+    Pool,
     StatsModel,
     compute_balance,
     deployed_pools,
@@ -180,3 +183,40 @@ def _plain(value: object) -> object:
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     return value
+
+
+ODD_POOLS = [
+    Pool(1_000 * MOR, 0, PAYOUT_START + 7, 3_600),  # constant reward, hourly intervals, not day-aligned
+    Pool(999_999_999_999_999_999, 333_333_333_333_333_333, PAYOUT_START - 5 * DAY, 7 * DAY),  # ends after 3 weeks
+    Pool(3456 * MOR, DECREASE, PAYOUT_START, DAY),
+    Pool(10**24 + 7, 10**21 + 3, PAYOUT_START + 11, 86_399),  # compute pool: odd numbers everywhere
+    Pool(1, 1, PAYOUT_START, 1),  # one wei, for one second
+]
+
+
+@pytest.fixture
+def odd_pools(env: Env) -> Env:
+    for i, pool in enumerate(ODD_POOLS):
+        env.send(env.fn.setPoolConfig(i, pool.as_tuple()), env.owner)
+    return env
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offset=st.integers(min_value=-3 * DAY, max_value=7_000 * DAY), amount=st.integers(0, 10**27))
+def test_views_match_reference_for_any_time_and_amount(env: Env, offset: int, amount: int) -> None:
+    t = PAYOUT_START + offset
+    assert env.fn.getComputeBalance(t).call() == compute_balance(POOLS, t)
+    assert env.fn.totalMORSupply(t).call() == total_mor_supply(POOLS, t)
+    assert env.fn.stakeToStipend(amount, t).call() == stake_to_stipend(POOLS, amount, t)
+    assert env.fn.stipendToStake(amount, t).call() == stipend_to_stake(POOLS, amount, t)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offset=st.integers(min_value=-3 * DAY, max_value=400 * DAY), amount=st.integers(0, 10**24))
+def test_views_match_reference_for_odd_pools(odd_pools: Env, offset: int, amount: int) -> None:
+    t = PAYOUT_START + offset
+    env = odd_pools
+    assert env.fn.getComputeBalance(t).call() == compute_balance(ODD_POOLS, t)
+    assert env.fn.totalMORSupply(t).call() == total_mor_supply(ODD_POOLS, t)
+    assert env.fn.stakeToStipend(amount, t).call() == stake_to_stipend(ODD_POOLS, amount, t)
+    assert env.fn.stipendToStake(amount, t).call() == stipend_to_stake(ODD_POOLS, amount, t)
