@@ -6,9 +6,11 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from app.config.settings import load_settings
 from app.events import EventBus, ServiceState
 from app.router.morrpc.receipts import CloseoutReceipt
 from app.router.provider.node import ProviderNode, ProviderState
@@ -158,5 +160,22 @@ async def test_self_check_reports_a_configured_model_without_an_active_bid(
         assert results["endpoint"].ok
         assert not results["bids"].ok
         assert devnet.model_id.hex() in results["bids"].detail
+    finally:
+        await node.stop()
+
+
+async def test_node_from_settings_listens_on_proxy_address_and_honours_provider_force(
+    devnet: Devnet, backend: OpenAIBackendServer, tmp_path: Path
+) -> None:
+    env = {"PROXY_ADDRESS": "127.0.0.1:0", "PROVIDER_FORCE": "true", "LLM_TIMEOUT": "30s"}
+    settings = load_settings(environ=env, dotenv_path=tmp_path / "none.env", settings_path=tmp_path / "none.json")
+    stranger = signer(8)
+    models = models_config(devnet.model_id, backend)
+    node = ProviderNode.from_settings(settings, stranger, devnet.protocol.user.diamond, devnet.client, models)
+    assert node.backends.llm_timeout == 30
+    assert await node.start()
+    try:
+        nonce = os.urandom(8)
+        c.pong(await c.exchange(node.port, c.ping(signer(2), nonce)), stranger.address, nonce)
     finally:
         await node.stop()

@@ -205,8 +205,7 @@ class ProviderController:
                         await asyncio.sleep(0)
             except BackendError as e:
                 log.warning("session 0x%s: backend failed: %s", session.id.hex()[:12], e.user_message)
-                detail: Any = e.body if e.body is not None else e.user_message
-                await send(encode_error(request_id, encrypted_error(self.signer, key, detail, _now_ms())))
+                await send(encode_error(request_id, encrypted_error(self.signer, key, _public_detail(e), _now_ms())))
             finally:
                 if stats.ttft_ms is not None:
                     self.store.record_prompt(session.id, _prompt_stats(stats, started))
@@ -248,6 +247,15 @@ def _chat_request(message: str) -> dict[str, Any]:
     if not isinstance(body.get("messages"), list):
         raise RequestRefused("The prompt has no 'messages' list; send an OpenAI chat completion request.")
     return body
+
+
+def _public_detail(error: BackendError) -> Any:
+    """What the consumer learns of a backend failure: the backend's own error body, never our backend's URL."""
+    if error.body is not None:
+        return error.body
+    if error.status is not None:
+        return f"the model backend answered HTTP {error.status}"
+    return "the model backend is unavailable, too slow, or cut the answer off; try again later"
 
 
 def _prompt_stats(stats: RequestStats, started: float) -> PromptStats:

@@ -299,3 +299,20 @@ async def test_legacy_openai_base_url_serves_any_model_with_the_clients_model_na
         responses = await c.exchange(port_of(provider), raw)
         assert c.text_of(c.open_answer(responses, user.signer, provider_key)) == "Hello, world!"
     assert backend.requests[-1].body["model"] == "client-model"
+
+
+async def test_unreachable_backend_is_reported_to_the_consumer_without_its_address(
+    fresh_chain: Devnet, backend: OpenAIBackendServer
+) -> None:
+    user = fresh_chain.protocol.user
+    dead = parse_models_config(
+        {"models": [{"modelId": "0x" + fresh_chain.model_id.hex(), "modelName": "m", "apiType": "openai",
+                     "apiUrl": "http://127.0.0.1:1/v1"}]}, "dead backend",
+    )  # fmt: skip
+    async with running_provider(fresh_chain, dead) as provider:
+        session_id, provider_key = await open_via_provider(fresh_chain, provider)
+        responses = await c.exchange(port_of(provider), c.prompt(user.signer, session_id, CHAT))
+    answer = c.open_answer(responses, user.signer, provider_key)
+    assert answer.items == []
+    assert "unavailable" in answer.error
+    assert "127.0.0.1:1" not in answer.error
