@@ -250,3 +250,9 @@ def test_post_bid_checks_provider_then_model_then_price(market: Market) -> None:
         env.post_bid(env.third, unknown_model, 0)
     with env.reverts("MarketplaceBidPricePerSecondInvalid"):
         env.post_bid(env.third, market.model_id, 0)
+
+
+def test_withdraw_fee_emits_no_diamond_event(market: Market) -> None:
+    env = market.env
+    receipt = env.send(env.fn.withdrawFee(env.third, BID_FEE), env.owner)
+    assert [lg for lg in receipt["logs"] if lg["address"] == env.diamond.address] == []

@@ -238,3 +238,12 @@ def test_claim_exactly_at_end_pays_and_one_second_earlier_pays_nothing(market: M
     assert env.balance(env.provider) == before
     env.send(env.fn.claimForProvider(sid), env.provider)  # mined at endsAt
     assert env.balance(env.provider) - before == (s.endsAt - s.openedAt) * BID_PRICE
+
+
+def test_claim_emits_only_the_token_transfer(market: Market) -> None:
+    env = market.env
+    sid = env.open_session(market.bid_id)
+    env.travel(env.session(sid).endsAt + 1)
+    receipt = env.send(env.fn.claimForProvider(sid), env.provider)
+    assert {lg["address"] for lg in receipt["logs"]} == {env.token.address}
+    assert len(env.events(receipt, "Transfer", env.token)) == 1

@@ -275,3 +275,9 @@ def test_open_checks_rights_before_the_approval(market: Market) -> None:
     with env.reverts("InsufficientRightsForOperation", env.user, env.third):
         env.open_session(market.bid_id, sender=env.third,
                          approval=env.approval(market.bid_id, chain_id=env.chain_id + 1))
+
+
+def test_pool_and_duration_setters_emit_no_event(env: Env) -> None:
+    for receipt in (env.send(env.fn.setPoolConfig(0, POOLS[0].as_tuple()), env.owner),
+                    env.send(env.fn.setMaxSessionDuration(7 * DAY), env.owner)):
+        assert receipt["logs"] == []
