@@ -210,3 +210,29 @@ async def test_an_api_style_chat_sends_the_callers_messages_and_can_skip_the_his
     assert body["messages"] == conversation
     assert body["temperature"] == 0.1
     assert await market.storage.run(market.storage.sync.chats.list_chats) == []
+
+
+async def test_direct_payment_sessions_escrow_price_times_duration(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=600, direct=True)
+
+    on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
+    assert on_chain.is_direct_payment_from_user
+    assert on_chain.stake >= 600 * session.price_per_second_wei
+    assert on_chain.ends_at - on_chain.opened_at >= 590
+
+
+async def test_withdrawing_released_stakes_after_an_early_close_is_a_mined_transaction(market: Market) -> None:
+    session = await market.consumer.open_session(market.model_hex, duration_s=600)
+    await market.client.rpc("evm_increaseTime", [120])  # used for a while, then closed early
+    await market.client.rpc("evm_mine", [])
+    await market.consumer.close_session(session.id)
+    assert (await market.user.diamond.user_stakes_on_hold(market.user.address)).on_hold > 0
+    await market.client.rpc("evm_increaseTime", [86_400])  # past the next UTC midnight: the hold is released
+    await market.client.rpc("evm_mine", [])
+    balance_before = await market.user.token.balance_of(market.user.address)
+
+    tx_hash = await market.consumer.withdraw_user_stakes()
+
+    receipt = await market.client.rpc("eth_getTransactionReceipt", [tx_hash])
+    assert int(receipt["status"], 16) == 1
+    assert await market.user.token.balance_of(market.user.address) > balance_before

@@ -324,5 +324,9 @@ def _check_duration(duration_s: int) -> None:
 
 
 def _amount(supply: int, budget: int, price: int, duration_s: int, direct: bool) -> int:
-    return price * duration_s if direct else stake_amount(supply, budget, price, duration_s)
+    stake = stake_amount(supply, budget, price, duration_s)
+    # The contract derives endsAt from stakeToStipend(amount) in both modes and, for direct sessions, also wants
+    # amount ≥ price × duration; upstream's bare price × duration makes sessions "too short" whenever supply exceeds
+    # today's budget, so direct mode sends whichever is larger.
+    return max(stake, price * duration_s) if direct else stake
 
