@@ -16,6 +16,7 @@ from .env import (
     Market,
 )
 from .reference import DAY, MOR, start_of_day, stipend_to_stake
+from .subnet import register_contract_provider
 
 ZERO = "0x0000000000000000000000000000000000000000"
 SESSION_CLOSED_TOPIC = "337fbb0a41a596db800dc836595a57815f967185e3596615c646f2455ac3914a"
@@ -349,3 +350,14 @@ def test_close_checks_the_receipt_before_rights(market: Market) -> None:
     sid = env.open_session(market.bid_id)
     with env.reverts("SessionReceiptForAnotherChainId"):
         env.close_session(sid, sender=env.third, receipt=env.receipt(sid, chain_id=env.chain_id + 1))
+
+
+def test_receipt_signed_by_owner_of_provider_contract_is_not_a_dispute(market: Market) -> None:
+    env = market.env
+    subnet = register_contract_provider(env, env.provider_signer, market.model_id)
+    sid = env.open_session(subnet.bid_id, signer=subnet.owner)
+    env.travel(env.session(sid).openedAt + 600)
+    before = env.balance(subnet.address)
+    env.close_session(sid, signer=subnet.owner)
+    assert env.session(sid).closeoutType == 0
+    assert env.balance(subnet.address) - before == 600 * BID_PRICE

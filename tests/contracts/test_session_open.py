@@ -19,6 +19,7 @@ from .env import (
     Market,
 )
 from .reference import DAY, MOR, Pool, session_end, todays_budget
+from .subnet import register_contract_provider
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SESSION_OPENED_TOPIC = "2bd7c890baf595977d256a6e784512c873ac58ba612b4895dbb7f784bfbf4839"
@@ -281,3 +282,13 @@ def test_pool_and_duration_setters_emit_no_event(env: Env) -> None:
     for receipt in (env.send(env.fn.setPoolConfig(0, POOLS[0].as_tuple()), env.owner),
                     env.send(env.fn.setMaxSessionDuration(7 * DAY), env.owner)):
         assert receipt["logs"] == []
+
+
+def test_open_accepts_approval_signed_by_owner_of_a_provider_contract(market: Market) -> None:
+    env = market.env
+    subnet = register_contract_provider(env, env.provider_signer, market.model_id)
+    assert env.bid(subnet.bid_id).provider == subnet.address
+    sid = env.open_session(subnet.bid_id, signer=subnet.owner)
+    assert env.session(sid).bidId == subnet.bid_id
+    with env.reverts("SessionProviderSignatureMismatch"):
+        env.open_session(subnet.bid_id, signer=env.third)
