@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +137,3 @@ def _event_types() -> list[type]:
     return [events.ConsumerSessionOpened, events.ConsumerSessionClosed, events.ProviderFailed,
             events.AnswerFinished]
 
-
-async def eventually(predicate: Callable[[], bool], limit_s: float = 5.0) -> None:
-    """Poll until ``predicate`` holds (TimeoutError after ``limit_s``)."""
-    async with asyncio.timeout(limit_s):
-        while not predicate():  # noqa: ASYNC110 - state held by other objects; nothing to wait on
-            await asyncio.sleep(0.02)
