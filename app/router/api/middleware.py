@@ -22,7 +22,7 @@ CORS_HEADERS = {
 }
 PERMISSION_KEY = web.AppKey("permissions", dict)
 """App key: {(METHOD, canonical path): permission name or None for open routes}."""
-USER_KEY = "api_user"
+USER_KEY = web.RequestKey("api_user", str)
 """Request key holding the authenticated user name."""
 
 # Which status an AppError answers with when it is not an ApiError: the request was fine but the node or a peer

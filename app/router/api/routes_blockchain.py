@@ -119,8 +119,9 @@ async def transactions(ctx: ApiContext, request: web.Request) -> web.Response:
 # -- providers ----------------------------------------------------------------------------------------------------
 async def providers(ctx: ApiContext, request: web.Request) -> web.Response:
     """Active providers (no default limit: 0 = all, as upstream)."""
+    paging = p.paging(request, default_limit=None)
     diamond = ctx.need_diamond()
-    addresses = await paged(diamond.active_providers, p.paging(request, default_limit=None))
+    addresses = await paged(diamond.active_providers, paging)
     found = await diamond.get_providers(addresses) if addresses else []
     return web.json_response({"providers": [provider_json(x) for x in found]})
 
@@ -149,8 +150,9 @@ async def delete_provider(ctx: ApiContext, request: web.Request) -> web.Response
 # -- models -------------------------------------------------------------------------------------------------------
 async def models(ctx: ApiContext, request: web.Request) -> web.Response:
     """Active models (no default limit: 0 = all)."""
+    paging = p.paging(request, default_limit=None)
     diamond = ctx.need_diamond()
-    ids = await paged(diamond.active_model_ids, p.paging(request, default_limit=None))
+    ids = await paged(diamond.active_model_ids, paging)
     found = await diamond.get_models(ids) if ids else []
     return web.json_response({"models": [model_json(m) for m in found]})
 
@@ -216,7 +218,8 @@ async def _existing_bid(diamond: ApiMarketplace, bid_id: bytes) -> Bid:
 
 async def get_bid(ctx: ApiContext, request: web.Request) -> web.Response:
     """One bid."""
-    return web.json_response({"bid": bid_json(await _existing_bid(ctx.need_diamond(), p.path_hex32(request)))})
+    bid_id = p.path_hex32(request)
+    return web.json_response({"bid": bid_json(await _existing_bid(ctx.need_diamond(), bid_id))})
 
 
 async def delete_bid(ctx: ApiContext, request: web.Request) -> web.Response:
@@ -233,14 +236,18 @@ async def _bids(diamond: ApiMarketplace, ids: list[bytes]) -> web.Response:
 
 async def model_bids(ctx: ApiContext, request: web.Request) -> web.Response:
     """Every bid (active or deleted) on a model."""
-    diamond, model_id = ctx.need_diamond(), p.path_hex32(request)
-    return await _bids(diamond, await paged(lambda o, n: diamond.model_bids(model_id, o, n), p.paging(request)))
+    paging = p.paging(request)
+    model_id = p.path_hex32(request)
+    diamond = ctx.need_diamond()
+    return await _bids(diamond, await paged(lambda o, n: diamond.model_bids(model_id, o, n), paging))
 
 
 async def model_active_bids(ctx: ApiContext, request: web.Request) -> web.Response:
     """Active bids on a model."""
-    diamond, model_id = ctx.need_diamond(), p.path_hex32(request)
-    ids = await paged(lambda o, n: diamond.model_active_bids(model_id, o, n), p.paging(request))
+    paging = p.paging(request)
+    model_id = p.path_hex32(request)
+    diamond = ctx.need_diamond()
+    ids = await paged(lambda o, n: diamond.model_active_bids(model_id, o, n), paging)
     return await _bids(diamond, ids)
 
 
@@ -253,14 +260,18 @@ async def model_rated_bids(ctx: ApiContext, request: web.Request) -> web.Respons
 
 async def provider_bids(ctx: ApiContext, request: web.Request) -> web.Response:
     """Every bid of a provider."""
-    diamond, provider = ctx.need_diamond(), p.path_address(request)
-    return await _bids(diamond, await paged(lambda o, n: diamond.provider_bids(provider, o, n), p.paging(request)))
+    paging = p.paging(request)
+    provider = p.path_address(request)
+    diamond = ctx.need_diamond()
+    return await _bids(diamond, await paged(lambda o, n: diamond.provider_bids(provider, o, n), paging))
 
 
 async def provider_active_bids(ctx: ApiContext, request: web.Request) -> web.Response:
     """Active bids of a provider."""
-    diamond, provider = ctx.need_diamond(), p.path_address(request)
-    ids = await paged(lambda o, n: diamond.provider_active_bids(provider, o, n), p.paging(request))
+    paging = p.paging(request)
+    provider = p.path_address(request)
+    diamond = ctx.need_diamond()
+    ids = await paged(lambda o, n: diamond.provider_active_bids(provider, o, n), paging)
     return await _bids(diamond, ids)
 
 
@@ -281,8 +292,9 @@ async def _existing_session(diamond: ApiMarketplace, session_id: bytes) -> Sessi
 
 async def get_session(ctx: ApiContext, request: web.Request) -> web.Response:
     """One session with its provider, model and price from the bid."""
+    session_id = p.path_hex32(request)
     diamond = ctx.need_diamond()
-    session = await _existing_session(diamond, p.path_hex32(request))
+    session = await _existing_session(diamond, session_id)
     bid = await diamond.get_bid(session.bid_id)
     return web.json_response({"session": session_json(session, bid)})
 
@@ -293,22 +305,28 @@ def _user_param(ctx: ApiContext, request: web.Request) -> str:
 
 async def user_sessions(ctx: ApiContext, request: web.Request) -> web.Response:
     """Sessions of ``user`` (default: the node wallet)."""
-    diamond, user = ctx.need_diamond(), _user_param(ctx, request)
-    ids = await paged(lambda o, n: diamond.user_sessions(user, o, n), p.paging(request))
+    paging = p.paging(request)
+    user = _user_param(ctx, request)
+    diamond = ctx.need_diamond()
+    ids = await paged(lambda o, n: diamond.user_sessions(user, o, n), paging)
     return web.json_response({"sessions": await _sessions_json(diamond, ids)})
 
 
 async def user_session_ids(ctx: ApiContext, request: web.Request) -> web.Response:
     """Session ids of ``user`` as a bare JSON array."""
-    diamond, user = ctx.need_diamond(), _user_param(ctx, request)
-    ids = await paged(lambda o, n: diamond.user_sessions(user, o, n), p.paging(request))
+    paging = p.paging(request)
+    user = _user_param(ctx, request)
+    diamond = ctx.need_diamond()
+    ids = await paged(lambda o, n: diamond.user_sessions(user, o, n), paging)
     return web.json_response([h(i) for i in ids])
 
 
 async def provider_sessions(ctx: ApiContext, request: web.Request) -> web.Response:
     """Sessions served by ``provider``."""
-    diamond, provider = ctx.need_diamond(), p.query_address(request, "provider")
-    ids = await paged(lambda o, n: diamond.provider_sessions(provider, o, n), p.paging(request))
+    paging = p.paging(request)
+    provider = p.query_address(request, "provider")
+    diamond = ctx.need_diamond()
+    ids = await paged(lambda o, n: diamond.provider_sessions(provider, o, n), paging)
     return web.json_response({"sessions": await _sessions_json(diamond, ids)})
 
 
@@ -380,7 +398,8 @@ async def withdraw_user_stakes(ctx: ApiContext, request: web.Request) -> web.Res
 
 async def stakes_on_hold(ctx: ApiContext, request: web.Request) -> web.Response:
     """MOR of ``user`` (default: the node wallet) withdrawable now and still on hold until UTC midnight."""
-    held = await ctx.need_diamond().user_stakes_on_hold(_user_param(ctx, request))
+    user = _user_param(ctx, request)
+    held = await ctx.need_diamond().user_stakes_on_hold(user)
     return web.json_response({"available": str(held.available), "onHold": str(held.on_hold)})
 
 
@@ -412,8 +431,9 @@ def claimable(session: Session, price: int, now: int) -> int:
 
 async def provider_claimable_balance(ctx: ApiContext, request: web.Request) -> web.Response:
     """What the provider of a session could claim now."""
+    session_id = p.path_hex32(request)
     diamond = ctx.need_diamond()
-    session = await _existing_session(diamond, p.path_hex32(request))
+    session = await _existing_session(diamond, session_id)
     bid = await diamond.get_bid(session.bid_id)
     now = await ctx.need_chain().block_timestamp()
     return web.json_response({"balance": str(claimable(session, bid.price_per_second, now))})

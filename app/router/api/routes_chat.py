@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from app.config.models_config import ModelEntry
-from app.errors import ApiError, StorageError
+from app.errors import ApiError, PeerError, StorageError
 from app.router.api import params as p
 from app.router.api.context import ApiContext
 from app.router.api.spec import Route
@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 ZERO32 = "0x" + "0" * 64
 CHAT_HEADERS = ("session_id", "model_id", "chat_id")
 POOL_KEY = web.AppKey("backend_pool", BackendPool)
+
+
+def _endpoint(url: str, provider: str) -> Endpoint:
+    try:
+        return Endpoint.parse(url, provider)
+    except PeerError as e:
+        raise ApiError(f"field 'providerUrl' must be host:port, got {url!r:.80}") from e
 
 
 def _header_id(request: web.Request, name: str) -> str | None:
@@ -226,7 +233,8 @@ async def list_chats(ctx: ApiContext, request: web.Request) -> web.Response:
 
 async def get_chat(ctx: ApiContext, request: web.Request) -> web.Response:
     """One chat's turns."""
-    storage, chat_id = ctx.need_storage(), _chat_id(request)
+    chat_id = _chat_id(request)
+    storage = ctx.need_storage()
     chat = await storage.run(storage.sync.chats.get_chat, chat_id)
     if chat is None:
         raise ApiError(f"no chat {chat_id}", 404)
@@ -247,7 +255,8 @@ async def rename_chat(ctx: ApiContext, request: web.Request) -> web.Response:
 
 async def delete_chat(ctx: ApiContext, request: web.Request) -> web.Response:
     """Delete a chat."""
-    storage, chat_id = ctx.need_storage(), _chat_id(request)
+    chat_id = _chat_id(request)
+    storage = ctx.need_storage()
     if not await storage.run(storage.sync.chats.delete_chat, chat_id):
         raise ApiError(f"no chat {chat_id}", 404)
     return web.json_response({"result": True})
@@ -258,7 +267,7 @@ async def ping_provider(ctx: ApiContext, request: web.Request) -> web.Response:
     body = await p.json_body(request)
     provider = p.address(p.require(body, "providerAddr"), "field 'providerAddr'")
     url = p.text_field(body, "providerUrl", max_len=256)
-    Endpoint.parse(url, provider)
+    _endpoint(url, provider)
     result = await ctx.need_consumer().ping(provider, url)
     return web.json_response({"ping": round(result.rtt_ms), "version": result.version})
 
@@ -274,7 +283,7 @@ async def initiate_session(ctx: ApiContext, request: web.Request) -> web.Respons
     if user != ctx.wallet_address():
         raise ApiError("field 'user' must be this node's wallet address (only it can sign the request)")
     consumer = ctx.need_consumer()
-    grant = await consumer.client.request_session(Endpoint.parse(url, provider), provider, bid_id, spend,
+    grant = await consumer.client.request_session(_endpoint(url, provider), provider, bid_id, spend,
                                                   ctx.need_chain().chain_id)
     return web.json_response({
         "message": grant.provider_pubkey.hex(), "approval": "0x" + grant.approval.hex(),
