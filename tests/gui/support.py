@@ -1,0 +1,104 @@
+"""Helpers for GUI tests on a real embedded devnet: started services with a throwaway wallet, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import keyring.backends.fail
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap.services import Services
+from app.config.node_config import load_node_config
+from app.config.settings import load_settings
+from app.events import EventBus
+from app.gui.tx_flow import ConfirmDialog
+from app.wallet.keystore import ScryptParams
+from app.wallet.manager import WalletManager
+from app.wallet.secret import WalletSecret
+
+PASSWORD = "correct horse battery"
+FAST_SCRYPT = ScryptParams(n=2**4)
+
+
+def wallet_manager(data_dir: Path) -> WalletManager:
+    """A wallet manager storing to a file in ``data_dir`` (no OS keychain), with fast scrypt for tests."""
+    return WalletManager(data_dir, keyring_backend=keyring.backends.fail.Keyring(), scrypt=FAST_SCRYPT, environ={})
+
+
+def build_services(data_dir: Path, bus: EventBus | None = None) -> Services:
+    """Services on an in-process eth-tester devnet, configured from nothing (as on a first launch)."""
+    settings = load_settings([], environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env")
+    return Services(
+        load_node_config(settings), data_dir, bus=bus or EventBus(), devnet_engine="eth-tester",
+        wallet=wallet_manager(data_dir),
+    )  # fmt: skip
+
+
+@asynccontextmanager
+async def running_services(
+    data_dir: Path, *, with_wallet: bool = True, funded: bool = True, bus: EventBus | None = None
+) -> AsyncIterator[Services]:
+    """Started services; optionally a fresh random wallet set up and unlocked, funded by the devnet faucet."""
+    services = build_services(data_dir, bus)
+    try:
+        await services.start()
+        if with_wallet:
+            await services.wallet.setup(PASSWORD, WalletSecret.from_private_key("0x" + os.urandom(32).hex()))
+            if funded:
+                assert services.devnet is not None and services.wallet.address is not None
+                await services.devnet.faucet.fund(services.wallet.address, 10**18, 100 * 10**18)
+        yield services
+    finally:
+        await services.stop()
+
+
+async def until(condition: Callable[[], object], *, within: float = 15.0, what: str = "condition") -> None:
+    """Poll ``condition`` on the running loop (never qtbot.waitUntil inside an async test)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def click(qtbot: QtBot, button: QAbstractButton) -> None:
+    """A real left click on ``button``."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = True) -> ConfirmDialog:
+    """Wait for the transaction confirmation dialog over ``parent``, its fee estimated, then confirm or cancel."""
+    found: list[ConfirmDialog] = []
+
+    def ready() -> bool:
+        found[:] = [d for d in parent.findChildren(ConfirmDialog) if d.isVisible()]
+        return bool(found) and (found[0].confirm_button.isEnabled() or found[0].error.isVisible())
+
+    await until(ready, what="the confirmation dialog with its fee")
+    dialog = found[0]
+    if accept:
+        click(qtbot, dialog.confirm_button)
+    else:
+        dialog.reject()
+    return dialog
+
+
+@pytest.fixture(autouse=True)
+def main_thread_gc() -> Iterator[None]:
+    """Collect the test's widgets on the GUI thread at teardown.
+
+    Widgets and Qt objects that end up in reference cycles would otherwise be freed by whichever thread next
+    triggers the cyclic GC — e.g. a devnet worker thread in the next test — and a QObject destroyed off its
+    thread leaves its timers registered: Qt then crashes delivering them. Import this fixture into a test module.
+    """
+    yield
+    gc.collect()
