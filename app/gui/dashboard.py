@@ -10,11 +10,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -31,21 +29,10 @@ from app.gui.mor_picture import MorPicture
 from app.gui.qr import qr_pixmap
 from app.gui.tx_flow import StageProgress, TxPlan, run_transaction
 from app.gui.wallet_model import WalletModel
-from app.gui.widgets import Card, Field, error_label, role_label, show_error
+from app.gui.widgets import Card, Field, data_table, error_label, role_label, show_error
 
 FAUCET_ETH = 10 * 10**18
 FAUCET_MOR = 1_000 * 10**18
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    table.setMinimumHeight(140)
-    return table
 
 
 class Figure(Card):
@@ -117,11 +104,11 @@ class DashboardPane(QWidget):
         layout.addWidget(self.faucet_card)
 
         sessions_card = Card("Open sessions")
-        self.sessions = _table(["Session", "Provider", "Stake", "Ends", "Time left"])
+        self.sessions = data_table(["Session", "Provider", "Stake", "Ends", "Time left"])
         sessions_card.body.addWidget(self.sessions)
         layout.addWidget(sessions_card)
         history_card = Card("History (MOR transfers and sessions, from chain logs)")
-        self.history = _table(["Block", "What", "Amount", "Transaction"])
+        self.history = data_table(["Block", "What", "Amount", "Transaction"])
         history_card.body.addWidget(self.history)
         layout.addWidget(history_card)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QLineEdit, QTableWidget, QVBoxLayout, QWidget
 
 
 def role_label(text: str = "", role: str = "", *, wrap: bool = True) -> QLabel:
@@ -68,3 +68,15 @@ class Field(QWidget):
     def set_error(self, message: str | None) -> None:
         """Show (or clear) the inline message next to this field."""
         show_error(self.error, message)
+
+
+def data_table(headers: list[str]) -> QTableWidget:
+    """A read-only table with stretched columns and whole-row selection."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.setMinimumHeight(140)
+    return table
