@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from eth_utils.address import to_checksum_address
+
 from app.config.models_config import ModelsConfig
 from app.config.settings import Settings
 from app.errors import ApiError
@@ -94,7 +96,7 @@ class ApiContext:
             address = getattr(self.node.sender, "address", None)
         if not address:
             raise ApiError(_NO_WALLET, 409)
-        return str(address).lower()
+        return str(to_checksum_address(str(address)))
 
     def need_consumer(self) -> ConsumerService:
         """The consumer side (exists while the wallet is unlocked), else 409."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from eth_utils.address import to_checksum_address
 
 from app.errors import ApiError
 
@@ -94,10 +95,10 @@ def hex32(value: Any, what: str) -> bytes:
 
 
 def address(value: Any, what: str) -> str:
-    """A lower-case ``0x`` address from 40 hex characters."""
+    """A checksummed address (what the chain layer expects) from ``0x`` + 40 hex characters in any case."""
     if not isinstance(value, str) or not _ADDRESS.match(value):
         raise ApiError(f"{what} must be an address: 0x followed by 40 hex characters, got {str(value)!r:.80}")
-    return value.lower()
+    return str(to_checksum_address(value))
 
 
 def hex_bytes(value: Any, what: str, *, max_len: int = 4096) -> bytes:

@@ -280,7 +280,7 @@ async def initiate_session(ctx: ApiContext, request: web.Request) -> web.Respons
     spend = p.uint_field(body, "spend")
     url = p.text_field(body, "providerUrl", max_len=256)
     bid_id = p.hex32(p.require(body, "bidId"), "field 'bidId'")
-    if user != ctx.wallet_address():
+    if user.lower() != ctx.wallet_address().lower():
         raise ApiError("field 'user' must be this node's wallet address (only it can sign the request)")
     consumer = ctx.need_consumer()
     grant = await consumer.client.request_session(_endpoint(url, provider), provider, bid_id, spend,

@@ -79,7 +79,7 @@ async def get_config(ctx: ApiContext, request: web.Request) -> web.Response:
     except ApiError:
         wallet = ""
     urls = [ctx.settings.eth_node_address] if ctx.settings.eth_node_address else []
-    derived = {"WalletAddress": wallet, "ChainID": chain.chain_id if chain else 0, "EthNodeURLs": urls}
+    derived = {"WalletAddress": wallet.lower(), "ChainID": chain.chain_id if chain else 0, "EthNodeURLs": urls}
     return web.json_response({"Version": ctx.version, "Commit": "", "Config": _sanitized_config(ctx),
                               "DerivedConfig": derived})
 
@@ -231,7 +231,7 @@ async def list_agent_users(ctx: ApiContext, request: web.Request) -> web.Respons
 # -- wallet -------------------------------------------------------------------------------------------------------
 async def get_wallet(ctx: ApiContext, request: web.Request) -> web.Response:
     """``{address}``; upstream answers 500 without a wallet, we answer 409 with what to do."""
-    return web.json_response({"address": ctx.wallet_address()})
+    return web.json_response({"address": ctx.wallet_address().lower()})
 
 
 def _need_wallet_port(ctx: ApiContext) -> Any:
