@@ -17,7 +17,7 @@ from app.config.node_config import load_node_config
 from app.config.settings import Settings, load_settings
 from app.errors import AppError, WalletError
 from app.paths import data_dir
-from app.wallet.manager import LockState, WalletManager
+from app.wallet.manager import ENV_PRIVATE_KEY, LockState, WalletManager
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,11 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
     stop = stop or asyncio.Event()
     folder = _data_dir(settings)
     config = load_node_config(settings)
-    services = Services(config, folder, wallet=WalletManager(folder, auto_lock_seconds=None))
+    # The wallet key may come from a flag or .env too, so hand the manager the resolved value, not os.environ.
+    key = settings.wallet_private_key
+    environ = {ENV_PRIVATE_KEY: key.reveal()} if key is not None else {}
+    wallet = WalletManager(folder, auto_lock_seconds=None, environ=environ)
+    services = Services(config, folder, wallet=wallet)
     holder: ConsumerHolder | None = None
     server = None
     try:
