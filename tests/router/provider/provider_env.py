@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.chain.client import ChainClient
+from app.chain.diamond import Diamond
 from app.chain.multicall import Multicall
+from app.chain.token import MorToken
 from app.chain.tx import TxSender
 from app.config.models_config import ModelsConfig, parse_models_config
 from app.devnet.accounts import dev_private_keys
@@ -76,9 +78,6 @@ class Devnet:
 
 
 def _party(client: ChainClient, key_index: int, protocol: Protocol) -> Party:
-    from app.chain.diamond import Diamond
-    from app.chain.token import MorToken
-
     s = signer(key_index)
     sender = TxSender(client, s, policy=FAST_POLICY)
     multicall = Multicall(client, protocol.addresses.multicall)
@@ -90,7 +89,7 @@ def _party(client: ChainClient, key_index: int, protocol: Protocol) -> Party:
     )
 
 
-async def _register_with_bid(protocol: Protocol, party: Party, endpoint: str, base_model: bytes) -> bytes:
+async def _register_with_model(protocol: Protocol, party: Party, endpoint: str, base_model: bytes) -> bytes:
     await party.token.approve(protocol.addresses.diamond, 10 * MOR)
     await party.diamond.provider_register(party.address, 5 * MOR, endpoint)
     model = await party.diamond.model_register(party.address, base_model, b"\x07" * 32, 0, MOR, "test-llm", ["llm"])
@@ -107,7 +106,7 @@ async def running_devnet(provider_endpoint: str = "127.0.0.1:1") -> AsyncIterato
             other, second_user = _party(client, 4, protocol), _party(client, 5, protocol)
             await protocol.owner.token.transfer(other.address, 20 * MOR)
             await protocol.owner.token.transfer(second_user.address, 1000 * MOR)
-            model_id = await _register_with_bid(protocol, protocol.provider, provider_endpoint, BASE_MODEL)
+            model_id = await _register_with_model(protocol, protocol.provider, provider_endpoint, BASE_MODEL)
             bid = await protocol.provider.diamond.post_model_bid(protocol.provider.address, model_id, PRICE)
             await other.token.approve(protocol.addresses.diamond, 10 * MOR)
             await other.diamond.provider_register(other.address, 5 * MOR, "127.0.0.1:2")
