@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -183,4 +184,7 @@ def test_encoding_never_emits_html_sensitive_or_separator_characters(value: obje
     encoded = encode_value(value)
     text = encoded.decode("utf-8")  # always valid UTF-8
     assert not set("<>&\u2028\u2029") & set(text)
-    assert encoded == encode_value(json.loads(text))  # re-encoding is byte-stable
+    # Re-encoding is byte-stable. One exception is Python's, not Go's: Go writes -0.0 as "-0" (as we do), and
+    # json.loads reads "-0" back as the integer 0, which then encodes as "0".
+    if not re.search(r'(?<![\w."])-0(?![\d.eE])', text):
+        assert encoded == encode_value(json.loads(text))
