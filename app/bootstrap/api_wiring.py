@@ -1,4 +1,4 @@
-"""Wires the HTTP API to a running :class:`Services`: wallet port, consumer lifecycle, auth files, server."""
+"""Wires the HTTP API to a running :class:`Services`: the wallet port, the auth files and the server."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from app.errors import ApiError, WalletError
 from app.router.api.auth import AuthConfig
 from app.router.api.context import ApiContext
 from app.router.api.server import ApiServer
-from app.router.consumer.service import ConsumerService, ConsumerSettings
-from app.tasks import TaskSupervisor
-from app.wallet.manager import RESET_CONFIRMATION, LockEvent, LockState, WalletManager
+from app.router.consumer.service import ConsumerService
+from app.wallet.manager import RESET_CONFIRMATION, LockState, WalletManager
 from app.wallet.secret import WalletSecret
 
 log = logging.getLogger(__name__)
@@ -51,53 +50,6 @@ class ApiWallet:
     async def remove(self) -> None:
         """Delete the stored wallet and lock."""
         await self._manager.reset(RESET_CONFIRMATION)
-
-
-class ConsumerHolder:
-    """Keeps a started :class:`ConsumerService` while the wallet is unlocked and the chain is up."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.consumer: ConsumerService | None = None
-        self._tasks = TaskSupervisor("consumer-holder")
-        self._unsubscribe = services.wallet.subscribe(self._on_wallet)
-
-    def __call__(self) -> ConsumerService | None:
-        return self.consumer
-
-    def _on_wallet(self, event: LockEvent) -> None:
-        if event.state is LockState.UNLOCKED:
-            self.attach()
-        else:
-            self._tasks.spawn(self._detach(), name="consumer-stop")
-
-    def attach(self) -> ConsumerService | None:
-        """Build and start the consumer for the unlocked wallet (no-op if not possible yet)."""
-        s = self.services
-        if (self.consumer is not None or s.wallet.state is not LockState.UNLOCKED or s.diamond is None
-                or s.token is None or s.chain is None or s.storage is None):
-            return self.consumer
-        self.consumer = ConsumerService(
-            s.wallet.signer, s.diamond, s.token, s.chain, s.storage, bus=s.bus, rating_config=s.config.rating,
-            settings=ConsumerSettings.from_settings(s.settings),
-        )
-        self._tasks.spawn(self._start(self.consumer), name="consumer-start")
-        return self.consumer
-
-    async def _start(self, consumer: ConsumerService) -> None:
-        found = await consumer.start()
-        log.info("consumer started: %d open session(s) found on chain", found)
-
-    async def _detach(self) -> None:
-        consumer, self.consumer = self.consumer, None
-        if consumer is not None:
-            await consumer.stop()
-
-    async def close(self) -> None:
-        """Stop the consumer and stop listening to the wallet."""
-        self._unsubscribe()
-        await self._detach()
-        await self._tasks.close()
 
 
 async def load_auth(services: Services) -> AuthConfig:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from app.bootstrap.api_wiring import ConsumerHolder, build_api_server, load_auth
+from app.bootstrap.api_wiring import build_api_server, load_auth
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import Settings, load_settings
@@ -30,9 +30,20 @@ def _data_dir(settings: Settings) -> Path:
     return data_dir()
 
 
+def _provider_line(services: Services) -> str:
+    provider = services.provider
+    if provider is None:
+        return "off until a wallet is set"
+    if services.router is not None and services.router.serving:
+        host, port = provider.server.address
+        return f"MOR-RPC on {host}:{port}"
+    return f"{provider.state} (register as a provider, or set PROVIDER_FORCE=true to serve anyway)"
+
+
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: TextIO = sys.stdout,
               ready: asyncio.Event | None = None) -> int:
-    """Start storage, chain (devnet without ETH_NODE_ADDRESS), wallet, consumer and the HTTP API; serve until
+    """Start storage, chain (devnet without ETH_NODE_ADDRESS), wallet, router parts (consumer; provider node when
+    the wallet is a registered provider or PROVIDER_FORCE) and the HTTP API; serve until
     ``stop`` is set (or SIGINT/SIGTERM); print where everything listens. Returns the exit code."""
     stop = stop or asyncio.Event()
     folder = _data_dir(settings)
@@ -42,7 +53,6 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
     environ = {ENV_PRIVATE_KEY: key.reveal()} if key is not None else {}
     wallet = WalletManager(folder, auto_lock_seconds=None, environ=environ)
     services = Services(config, folder, wallet=wallet)
-    holder: ConsumerHolder | None = None
     server = None
     try:
         await services.start()
@@ -51,9 +61,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
             # A wallet set over the API is protected by the admin password (see ApiWallet).
             with contextlib.suppress(WalletError):
                 await services.wallet.unlock(auth.admin_password)
-        holder = ConsumerHolder(services)
-        holder.attach()
-        server = build_api_server(services, auth, holder)
+        server = build_api_server(services, auth, lambda: services.consumer)
         await server.start()
         network = services.network
         lines = [
@@ -62,6 +70,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
             f"chain         {network.name if network else '?'} (chain id {network.chain_id if network else '?'})"
             + (f" at {services.devnet.rpc_url} (embedded devnet)" if services.devnet else ""),
             f"wallet        {services.wallet.address or 'none: POST /wallet/privateKey or set WALLET_PRIVATE_KEY'}",
+            f"provider      {_provider_line(services)}",
             f"data folder   {folder}",
         ]
         out.write("\n".join(lines) + "\n")
@@ -76,8 +85,6 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
     finally:
         if server is not None:
             await server.stop()
-        if holder is not None:
-            await holder.close()
         await services.stop()
 
 

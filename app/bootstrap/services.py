@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from app.bootstrap.chain_status import poll_chain_status
 from app.bootstrap.network import network_for_chain, plan_chain
+from app.bootstrap.router_parts import RouterParts
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
 from app.chain.multicall import Multicall
@@ -21,6 +23,8 @@ from app.devnet.progress import StartupStep
 from app.devnet.service import DevnetService, EngineChoice
 from app.errors import AppError
 from app.events import EventBus, ServiceState, WalletState
+from app.router.consumer.service import ConsumerService
+from app.router.provider.node import ProviderNode
 from app.storage.store import AsyncStorage
 from app.tasks import TaskSupervisor
 from app.wallet.manager import LockEvent, LockState, WalletManager
@@ -32,7 +36,9 @@ class Services:
     """The node's parts and their lifecycle. The GUI and headless mode both build one and drive it.
 
     Start order: storage → chain (embedded devnet or the configured RPC) → wallet. When the wallet unlocks, the
-    write side (transaction sender, Diamond and MOR with a sender) is attached; when it locks, it is dropped.
+    write side (transaction sender, Diamond and MOR with a sender) is attached and the router parts start: the
+    consumer service and, if this wallet is a registered provider (or PROVIDER_FORCE), the MOR-RPC provider node.
+    When it locks, they stop and the write side is dropped.
     """
 
     def __init__(
@@ -43,6 +49,7 @@ class Services:
         bus: EventBus | None = None,
         devnet_engine: EngineChoice = "auto",
         wallet: WalletManager | None = None,
+        with_provider: bool = True,
     ) -> None:
         self.config = config
         self.settings = config.settings
@@ -58,6 +65,9 @@ class Services:
         self.diamond: Diamond | None = None
         self.token: MorToken | None = None
         self.sender: TxSender | None = None
+        self.router: RouterParts | None = None
+        self._router_start: asyncio.Task[None] | None = None
+        self.with_provider = with_provider
         self.failed: dict[str, str] = {}
         self._unsubscribe_wallet = self.wallet.subscribe(self._on_wallet_event)
 
@@ -96,6 +106,18 @@ class Services:
             detail[0] = state.value
         if self.wallet.state is LockState.UNLOCKED:
             self._attach_signer()
+            if self._router_start is not None:
+                await self._router_start  # a wallet from the environment: be ready before start() returns
+
+    @property
+    def consumer(self) -> ConsumerService | None:
+        """The consumer side of the router, while the wallet is unlocked."""
+        return self.router.consumer if self.router is not None else None
+
+    @property
+    def provider(self) -> ProviderNode | None:
+        """The provider node, while the wallet is unlocked (it serves only if registered or forced)."""
+        return self.router.provider if self.router is not None else None
 
     async def _start_chain(self) -> None:
         plan = plan_chain(self.settings)
@@ -127,6 +149,7 @@ class Services:
         """Stop everything in reverse order; safe to call more than once and after a failed start."""
         self._unsubscribe_wallet()
         self._unsubscribe_wallet = lambda: None
+        await self._stop_router()
         await self.tasks.close()
         self.wallet.lock("shutdown")
         if self.devnet is not None:
@@ -154,8 +177,27 @@ class Services:
         self.diamond = self.diamond.with_sender(self.sender)
         self.token = MorToken(self.chain, self.network.mor, self.sender)
         log.info("wallet %s attached to the chain wrappers", self.sender.signer.address)
+        if self.router is None and self.storage is not None:
+            self.router = RouterParts.build(
+                self.config, self.wallet.signer, self.diamond, self.token, self.chain, self.storage, self.bus,
+                with_provider=self.with_provider,
+            )
+            self._router_start = self.tasks.spawn(self._start_router(self.router), name="router-start")
+
+    async def _start_router(self, router: RouterParts) -> None:
+        async with self._step("router", "starting the consumer and provider sides") as detail:
+            await router.start()
+            detail[0] = "consumer ready" + (", provider serving MOR-RPC" if router.serving else "")
+
+    async def _stop_router(self) -> None:
+        router, self.router = self.router, None
+        if router is not None:
+            await router.stop()
 
     def _detach_signer(self) -> None:
+        router, self.router = self.router, None  # swapped now, so an unlock right after builds a fresh one
+        if router is not None:
+            self.tasks.spawn(router.stop(), name="router-stop")
         self.sender = None
         if self.diamond is not None:
             self.diamond = Diamond(self.diamond.client, self.diamond.address, multicall=self.diamond.multicall)

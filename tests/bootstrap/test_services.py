@@ -73,14 +73,18 @@ async def test_env_wallet_gets_a_sender_and_can_transact(
         await services.stop()
 
 
-async def test_locking_detaches_the_sender_and_publishes_the_state(
+async def test_locking_stops_the_router_parts_detaches_the_sender_and_publishes_the_state(
     isolated_data_dir: Path, events: tuple[EventBus, list[object]]
 ) -> None:
     bus, seen = events
     services = _services(isolated_data_dir, {"WALLET_PRIVATE_KEY": DEV_KEY}, bus)
     try:
         await services.start()
+        assert services.consumer is not None
+        assert services.provider is not None and services.provider.state == "not a provider"
         services.wallet.lock("manual")
+        assert services.consumer is None
+        assert services.provider is None
         assert services.sender is None
         assert services.diamond is not None
         assert services.diamond.sender is None
