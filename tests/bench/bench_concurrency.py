@@ -1,0 +1,242 @@
+"""Benchmark: N concurrent streaming sessions through one provider router process (default 100 for 60 s).
+
+Run: ``python3 -m tests.bench.bench_concurrency`` (soak: ``--minutes 10``); writes results/bench_concurrency.json.
+
+Real parts: anvil devnet with the protocol deployed; N sessions opened on chain (session.request over MOR-RPC,
+then openSession); our provider router alone in its own process (``provider_proc``); the stamped backend in its own
+process, streaming ``--rate`` tokens/s per session (a real LLM's pace). This process plays the N consumers: each
+sends a signed ``session.prompt`` and verifies + decrypts every streamed response, as a consumer router must.
+
+Measured: errors (any error response, exception, missing or out-of-order chunk), chunk latency (backend send → the
+consumer has decrypted it, one monotonic clock across processes), the same latency reading the backend directly
+with N streams just before (so "added" = relayed − direct), the provider's event-loop lag, its CPU use and its RSS
+sampled over the run (flat = no leak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from app.router.morrpc.envelope import parse_response
+from app.router.morrpc.framing import read_messages
+from app.router.morrpc.messages import SessionPromptRes
+from app.router.morrpc.prompt import open_prompt_response
+from tests.bench.bench_env import Child, cpu_seconds, machine, percentile, rss_mb, spawn, write_result
+from tests.bench.stamped_backend import parse_stamp
+from tests.router.provider import morrpc_consumer as c
+from tests.router.provider.provider_env import STAKE, Devnet, running_devnet
+
+REQUEST: dict[str, Any] = {"messages": [{"role": "user", "content": "bench"}], "stream": True}
+
+
+@dataclass
+class Tally:
+    """What the N consumers saw."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    ttft_ms: list[float] = field(default_factory=list)
+    prompts: int = 0
+    chunks: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        lat, ttft = self.latencies_ms, self.ttft_ms
+        return {"prompts": self.prompts, "chunks": self.chunks, "errors": len(self.errors),
+                "error_samples": sorted(set(self.errors))[:5],
+                "chunk_latency_p50_ms": percentile(lat, 50), "chunk_latency_p99_ms": percentile(lat, 99),
+                "chunk_latency_max_ms": max(lat, default=0.0), "ttft_p50_ms": percentile(ttft, 50),
+                "ttft_p99_ms": percentile(ttft, 99)}
+
+
+def _content(item: Any) -> str | None:
+    choices = item.get("choices") if isinstance(item, dict) else None
+    if not choices:
+        return None
+    content = choices[0].get("delta", {}).get("content")
+    return content if isinstance(content, str) else None
+
+
+class Checker:
+    """Per prompt: every chunk's latency, and that the stamped sequence arrives complete and in order."""
+
+    def __init__(self, tally: Tally, tokens: int) -> None:
+        self.tally, self.tokens, self.expected = tally, tokens, 0
+        self.started = time.monotonic_ns()
+
+    def chunk(self, content: str | None) -> None:
+        stamp = parse_stamp(content) if content else None
+        if stamp is None or content is None:
+            return
+        now = time.monotonic_ns()
+        if self.expected == 0:
+            self.tally.ttft_ms.append((now - self.started) / 1e6)
+        seq = int(content.split("@", 1)[0])
+        if seq != self.expected:
+            raise RuntimeError(f"chunk {seq} arrived where {self.expected} was expected")
+        self.expected += 1
+        self.tally.latencies_ms.append((now - stamp) / 1e6)
+        self.tally.chunks += 1
+
+    def done(self) -> None:
+        self.tally.prompts += 1
+        if self.expected != self.tokens:
+            raise RuntimeError(f"the stream ended after {self.expected} of {self.tokens} chunks")
+
+
+async def relayed_prompt(port: int, devnet: Devnet, session: tuple[bytes, bytes], check: Checker) -> None:
+    user = devnet.protocol.user.signer
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(c.prompt(user, session[0], REQUEST))
+        async for obj in read_messages(reader):
+            response = parse_response(obj)
+            if response.error is not None:
+                raise RuntimeError(f"provider error: {response.error.message[:80]}")
+            res = SessionPromptRes.from_obj(response.result, "result")
+            check.chunk(_content(json.loads(open_prompt_response(res, user, session[1]))))
+        check.done()
+    finally:
+        writer.close()
+
+
+async def direct_prompt(http: aiohttp.ClientSession, url: str, check: Checker) -> None:
+    async with http.post(url + "/chat/completions", json={**REQUEST, "model": "bench-model"}) as response:
+        async for line in response.content:
+            if line.startswith(b"data: {"):
+                check.chunk(_content(json.loads(line[6:])))
+    check.done()
+
+
+async def run_clients(n: int, seconds: float, tally: Tally, prompt: Any, tokens: int) -> None:
+    """N clients, starts spread over 2 s, each prompting in a loop until ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+
+    async def client(i: int) -> None:
+        await asyncio.sleep(random.Random(i).uniform(0, 2))
+        while time.monotonic() < deadline:
+            check = Checker(tally, tokens)
+            try:
+                await prompt(i, check)
+            except Exception as e:  # every failure is counted and shown, never hidden
+                tally.errors.append(f"{type(e).__name__}: {e}"[:120])
+
+    await asyncio.gather(*(client(i) for i in range(n)))
+
+
+async def open_sessions(devnet: Devnet, port: int, n: int) -> list[tuple[bytes, bytes]]:
+    """N sessions on chain, each approved by the provider over MOR-RPC: (session id, provider public key)."""
+    user = devnet.protocol.user
+    await devnet.protocol.funding.token.transfer(user.address, n * STAKE)
+    sessions = []
+    for _ in range(n):
+        res = c.approval(await c.exchange(port, c.session_request(user.signer, devnet.bid_id, STAKE)))
+        sessions.append((await devnet.open_session(user, res.approval, res.approval_sig), res.pub_key))
+    return sessions
+
+
+async def sample_rss(pid: int, every: float, samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
+    start = time.monotonic()
+    while not stop.is_set():
+        samples.append((round(time.monotonic() - start, 1), round(rss_mb(pid), 1)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+    samples.append((round(time.monotonic() - start, 1), round(rss_mb(pid), 1)))
+
+
+async def control(url: str, **behaviour: float) -> None:
+    async with aiohttp.ClientSession() as http, http.post(url.removesuffix("/v1") + "/control", json=behaviour) as r:
+        r.raise_for_status()
+
+
+async def measure(n: int, seconds: float, rate: float, tokens: int, direct_seconds: float) -> dict[str, Any]:
+    async with running_devnet() as devnet:
+        backend = await spawn("tests.bench.stamped_backend")
+        provider: Child | None = None
+        try:
+            url = backend.info["url"]
+            provider = await spawn("tests.bench.provider_proc", "--rpc-url", devnet.node.rpc_url, "--diamond",
+                                   devnet.protocol.addresses.diamond, "--model-id", "0x" + devnet.model_id.hex(),
+                                   "--backend-url", url)
+            port = provider.info["port"]
+            sessions = await open_sessions(devnet, port, n)
+            ends = min([(await devnet.protocol.user.diamond.get_session(s)).ends_at for s, _ in sessions])
+            if ends - await devnet.protocol.now() < seconds + 60:
+                raise RuntimeError("the sessions would expire during the run; raise STAKE")
+            await control(url, tokens=tokens, rate=rate, stall_ms=0)
+
+            direct = Tally()
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                await run_clients(n, direct_seconds, direct, lambda i, ch: direct_prompt(http, url, ch), tokens)
+
+            relayed, rss, stop = Tally(), list[tuple[float, float]](), asyncio.Event()
+            sampler = asyncio.create_task(sample_rss(provider.pid, max(1.0, seconds / 60), rss, stop))
+            cpu0, t0 = cpu_seconds(provider.pid), time.monotonic()
+            await run_clients(n, seconds, relayed,
+                              lambda i, ch: relayed_prompt(port, devnet, sessions[i], ch), tokens)
+            cpu = (cpu_seconds(provider.pid) - cpu0) / (time.monotonic() - t0)
+            stop.set()
+            await sampler
+        finally:
+            final = await provider.stop() if provider is not None else {}
+            await backend.stop()
+    quarter = rss[len(rss) // 4][1] if rss else 0.0
+    return {
+        "sessions": n, "seconds": seconds, "rate_per_session": rate, "tokens_per_prompt": tokens,
+        "direct": direct.summary(), "relayed": relayed.summary(),
+        "added_chunk_latency_p50_ms": percentile(relayed.latencies_ms, 50) - percentile(direct.latencies_ms, 50),
+        "added_chunk_latency_p99_ms": percentile(relayed.latencies_ms, 99) - percentile(direct.latencies_ms, 99),
+        "chunks_per_s": relayed.chunks / seconds, "provider_cpu_cores": cpu,
+        "provider_loop_lag": final.get("loop_lag", {}), "provider_rss_mb": rss,
+        "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
+        "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
+        "driver_rss_mb": rss_mb(),
+    }
+
+
+def report(r: dict[str, Any]) -> None:
+    d, x, lag = r["direct"], r["relayed"], r["provider_loop_lag"]
+    print(f"{r['sessions']} sessions × {r['rate_per_session']:g} tok/s for {r['seconds']:.0f} s "
+          f"({r['chunks_per_s']:,.0f} chunks/s through one provider using {r['provider_cpu_cores']:.2f} cores)")
+    print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'TTFT p50':>9} {'TTFT p99':>9}")
+    for name, s in (("direct", d), ("relayed", x)):
+        print(f"{name:<10} {s['prompts']:>8} {s['chunks']:>9} {s['errors']:>7} {s['chunk_latency_p50_ms']:>8.2f} "
+              f"{s['chunk_latency_p99_ms']:>8.2f} {s['chunk_latency_max_ms']:>8.2f} {s['ttft_p50_ms']:>9.2f} "
+              f"{s['ttft_p99_ms']:>9.2f}")
+    print(f"added by the router: p50 {r['added_chunk_latency_p50_ms']:.2f} ms, "
+          f"p99 {r['added_chunk_latency_p99_ms']:.2f} ms;"
+          f" provider loop lag max {lag.get('max_ms', 0):.1f} ms (p99 {lag.get('p99_ms', 0):.1f} ms);"
+          f" provider RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB"
+          f" ({r['rss_growth_after_warmup_mb']:+.1f} MB after the first quarter)")
+    if x["error_samples"]:
+        print("errors:", *x["error_samples"], sep="\n  ")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=60.0, help="relayed run length (default 60)")
+    parser.add_argument("--minutes", type=float, help="soak: relayed run length in minutes (overrides --seconds)")
+    parser.add_argument("--rate", type=float, default=20.0, help="tokens/s per session (default 20)")
+    parser.add_argument("--tokens", type=int, default=200, help="tokens per answer (default 200)")
+    args = parser.parse_args()
+    seconds = args.minutes * 60 if args.minutes else args.seconds
+    direct_seconds = min(20.0, max(5.0, seconds / 4))
+    result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds))
+    result["machine"] = machine()
+    report(result)
+    name = "bench_concurrency_soak" if args.minutes else "bench_concurrency"
+    print(f"written: {write_result(name, result)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Shared benchmark helpers: child processes that announce their ports, RSS, percentiles, loop lag, the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    """Write ``results/<name>.json`` (run_all.py collects them) and return the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores usable by this process, RAM and Python: the context every number needs."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+    return {"cpu": cpu, "cores": cores, "ram_gb": round(ram_gb, 1), "python": platform.python_version(),
+            "os": f"{platform.system()} {platform.release()}"}
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size of ``pid`` (this process by default) in MB, from /proc (Linux)."""
+    path = Path(f"/proc/{pid or os.getpid()}/status")
+    for line in path.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time consumed so far by ``pid`` (this process by default), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0–100) by linear interpolation between ranks; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
+
+
+class LoopLagMonitor:
+    """Measures event-loop stalls: a task asks to wake every ``interval`` s and records how late it woke.
+
+    Garbage-collector pauses are timed too (``gc.callbacks``): a long gen-2 collection is a stall no profile of
+    our own code shows.
+    """
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self.lags_ms: list[float] = []
+        self.gc_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._gc_start = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_ms[info["generation"]].append((time.perf_counter() - self._gc_start) * 1000)
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.lags_ms.append((time.perf_counter() - start - self.interval) * 1000)
+
+    def summary(self) -> dict[str, Any]:
+        lags = self.lags_ms
+        return {"max_ms": max(lags, default=0.0), "p99_ms": percentile(lags, 99), "samples": len(lags),
+                "over_50ms": sum(1 for lag in lags if lag > 50),
+                "gc_max_ms": {str(g): round(max(v, default=0.0), 1) for g, v in self.gc_ms.items()},
+                "gc_count": {str(g): len(v) for g, v in self.gc_ms.items()}}
+
+
+@dataclass
+class Child:
+    """A benchmark child process that printed one JSON line (its ports) on start."""
+
+    process: asyncio.subprocess.Process
+    info: dict[str, Any]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def stop(self, within: float = 10.0) -> dict[str, Any]:
+        """Close its stdin (the signal to end) and return the JSON line it prints last (empty if none)."""
+        proc = self.process
+        if proc.stdin is not None:
+            proc.stdin.close()
+        final: dict[str, Any] = {}
+        try:
+            async with asyncio.timeout(within):
+                assert proc.stdout is not None
+                async for line in proc.stdout:
+                    if line.startswith(b"{"):
+                        final = json.loads(line)
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        return final
+
+
+async def spawn(module: str, *args: str, within: float = 30.0) -> Child:
+    """Run ``python3 -m <module> <args>`` from the repo root and wait for its first JSON line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                line = await proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"{module} exited before it was ready (code {await proc.wait()})")
+                if line.startswith(b"{"):
+                    return Child(proc, json.loads(line))
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+
+
+async def wait_for_stdin_eof() -> None:
+    """In a child: return when the parent closes our stdin (or dies)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while await reader.read(4096):
+        pass
+
+
+def announce(info: dict[str, Any]) -> None:
+    """In a child: print one JSON line for the parent."""
+    sys.stdout.write(json.dumps(info) + "\n")
+    sys.stdout.flush()

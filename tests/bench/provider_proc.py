@@ -1,0 +1,56 @@
+"""Our provider router alone in its own process (as in production), for the relay and concurrency benchmarks.
+
+``python3 -m tests.bench.provider_proc --rpc-url U --diamond A --model-id 0x.. --backend-url U [--key-index 1]``
+prints ``{"port": ...}`` once MOR-RPC listens, serves until stdin closes, then prints its loop-lag summary and the
+number of requests served. Its pid is what the parent samples for RSS and what py-spy attaches to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from app.chain.client import ChainClient
+from app.chain.diamond import Diamond
+from app.config.models_config import parse_models_config
+from app.devnet.accounts import dev_private_keys
+from app.router.provider.backend_pool import BackendPool
+from app.router.provider.controller import ProviderController
+from app.router.provider.server import MorRpcServer
+from app.wallet.signer import KeySigner
+from tests.bench.bench_env import LoopLagMonitor, announce, rss_mb, wait_for_stdin_eof
+
+
+async def main(args: argparse.Namespace) -> None:
+    entry = {"modelId": args.model_id, "modelName": "bench-model", "apiType": "openai", "apiUrl": args.backend_url}
+    models = parse_models_config({"models": [entry]}, "bench models-config")
+    monitor = LoopLagMonitor()
+    async with ChainClient([args.rpc_url], backoff=0.05) as client:
+        await client.connect()
+        pool = BackendPool(models, llm_timeout=60)
+        signer = KeySigner(dev_private_keys()[args.key_index])
+        controller = ProviderController(signer, Diamond(client, args.diamond), client, pool)
+        server = MorRpcServer(controller, "127.0.0.1", args.port, max_connections=4096)
+        await server.start()
+        monitor.start()
+        announce({"port": server.address[1], "rss_mb": rss_mb()})
+        try:
+            await wait_for_stdin_eof()
+        finally:
+            await monitor.stop()
+            await server.stop()
+            await pool.close()
+    announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_mb()})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rpc-url", required=True)
+    parser.add_argument("--diamond", required=True)
+    parser.add_argument("--model-id", required=True)
+    parser.add_argument("--backend-url", required=True)
+    parser.add_argument("--key-index", type=int, default=1)
+    parser.add_argument("--port", type=int, default=0, help="MOR-RPC port (default: any free one)")
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(parser.parse_args()))
