@@ -28,6 +28,18 @@ PRICES = (10**14, 2 * 10**14, 3 * 10**14)  # A ranks first, then B, then C
 FIRST_MESSAGE_TIMEOUT_S = 1.5
 
 
+class ForgingSigner:
+    """Poses as ``real`` (address, public key, ECDH) but signs everything with ``forger``'s key."""
+
+    def __init__(self, real: Signer, forger: Signer) -> None:
+        self.address = real.address
+        self.public_key = real.public_key
+        self.ecdh_x = real.ecdh_x
+        self.sign_transaction = forger.sign_transaction
+        self.sign_personal_hash = forger.sign_personal_hash
+        self.sign_raw_hash = forger.sign_raw_hash
+
+
 @dataclass
 class FaultyProvider:
     """A real provider node (controller + MOR-RPC server + test backend) reachable only through ``proxy``."""
@@ -48,9 +60,9 @@ class FaultyProvider:
     def bid_hex(self) -> str:
         return "0x" + self.bid_id.hex()
 
-    def sign_with(self, signer: Signer) -> None:
-        """From now on answers are signed (and sealed) with ``signer`` instead of the registered key."""
-        self.controller.signer = signer
+    def sign_with(self, forger: Signer) -> None:
+        """From now on answers are signed with ``forger``'s key (still claiming, and encrypting as, this provider)."""
+        self.controller.signer = ForgingSigner(self.party.signer, forger)
 
     async def reset(self) -> None:
         """Healthy again: proxy listening and passing, registered key, default backend, no recorded requests."""
