@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFontDatabase,
+    QGuiApplication,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from app.gui.chat.blocks import Block, split_blocks
 from app.gui.chat.receipt_text import receipt_line
@@ -14,104 +23,102 @@ from app.storage.records import Message, Receipt
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
 
-class CodeBlock(QFrame):
-    """A fenced code block: language tag, Copy button, monospace selectable text."""
+class MessageBody(QTextBrowser):
+    """One document per message: markdown prose, monospace code blocks with a Copy link under each.
 
-    def __init__(self, block: Block, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("codeBlock")
-        self.setStyleSheet("QFrame#codeBlock { border: 1px solid palette(mid); border-radius: 6px;"
-                           " background: palette(alternate-base); }")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 8)
-        header = QHBoxLayout()
-        self.lang = role_label(block.lang or "code", "hint", wrap=False)
-        self.copy_button = QToolButton()
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy this code block")
-        self.copy_button.clicked.connect(self.copy)
-        header.addWidget(self.lang)
-        header.addStretch(1)
-        header.addWidget(self.copy_button)
-        layout.addLayout(header)
-        self.code = QLabel()
-        self.code.setTextFormat(Qt.TextFormat.PlainText)
-        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.code)
-        self.set_block(block)
-
-    def set_block(self, block: Block) -> None:
-        """Show (new) text of the block."""
-        self.block = block
-        self.code.setText(block.text)
-
-    def copy(self) -> None:
-        """Put the code (without fences) on the clipboard."""
-        QGuiApplication.clipboard().setText(self.block.text)
-        self.copy_button.setText("Copied")
-
-
-def _prose_label() -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.MarkdownText)
-    label.setWordWrap(True)
-    label.setOpenExternalLinks(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-    return label
-
-
-class MessageBody(QWidget):
-    """Renders markdown as prose labels and code blocks; re-rendering reuses widgets whose block is unchanged,
-    so a streaming answer only re-lays-out its last block on each flush."""
+    Streaming appends are incremental: finished blocks are inserted once and only the last (still growing) block
+    is replaced on each flush, so the cost of a repaint does not grow with the length of the answer. The widget
+    is as tall as its document (the transcript scrolls, not the message).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(6)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setOpenLinks(False)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        palette = self.palette()  # a palette, not a style sheet: 60 style sheets cost ~20 ms when a chat opens
+        palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
+        self.setPalette(palette)
+        self.document().setDocumentMargin(2)
+        self.anchorClicked.connect(self._anchor)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.blocks: list[Block] = []
-        self.widgets: list[QWidget] = []
+        self._done = 0  # blocks inserted for good
+        self._tail_at = 0  # document position where the growing last block starts
+        self._fit()
+
+    def _fit(self, *_args: object) -> None:
+        height = int(self.document().size().height()) + 2
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def set_markdown(self, text: str) -> None:
-        """Show ``text``; only blocks that changed are touched."""
+        """Show ``text``: blocks already shown stay, the last block is re-rendered."""
         new = split_blocks(text)
-        keep = 0
-        while keep < min(len(new), len(self.blocks)) and new[keep] == self.blocks[keep]:
-            keep += 1
-        for i in range(keep, len(new)):
-            block = new[i]
-            if i < len(self.widgets) and self.blocks[i].is_code == block.is_code:
-                self._update(self.widgets[i], block)
-                continue
-            for stale in self.widgets[i:]:
-                stale.deleteLater()
-            del self.widgets[i:]
-            self.widgets.append(self._create(block))
-            self._layout.addWidget(self.widgets[-1])
-        for stale in self.widgets[len(new):]:
-            stale.deleteLater()
-        del self.widgets[len(new):]
+        if new[: self._done] != self.blocks[: self._done]:
+            self.document().clear()
+            self._done, self._tail_at = 0, 0
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._tail_at)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        finished = new[:-1] if new else []
+        for index in range(self._done, len(finished)):
+            self._insert(cursor, finished[index], index)
+        self._done = len(finished)
+        self._tail_at = cursor.position()
+        if new:
+            self._insert(cursor, new[-1], len(new) - 1)
         self.blocks = new
 
-    @staticmethod
-    def _create(block: Block) -> QWidget:
-        if block.is_code:
-            return CodeBlock(block)
-        label = _prose_label()
-        label.setText(block.text)
-        return label
+    def _insert(self, cursor: QTextCursor, block: Block, index: int) -> None:
+        if cursor.position() > 0:
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        if not block.is_code:
+            cursor.insertMarkdown(block.text)
+            return
+        fmt = QTextBlockFormat()
+        fmt.setBackground(self.palette().alternateBase())
+        fmt.setLeftMargin(6)
+        fmt.setTopMargin(4)
+        fmt.setNonBreakableLines(True)
+        chars = QTextCharFormat()
+        chars.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        cursor.setBlockFormat(fmt)
+        lines = block.text.split("\n")
+        if block.lang:  # a muted language tag on the block's first line
+            tag = QTextCharFormat()
+            tag.setForeground(self.palette().placeholderText())
+            cursor.insertText(block.lang, tag)
+        else:
+            cursor.insertText(lines.pop(0), chars)
+        for line in lines:
+            cursor.insertBlock(fmt, chars)
+            cursor.insertText(line, chars)
+        if block.closed:
+            link = QTextCharFormat()
+            link.setAnchor(True)
+            link.setAnchorHref(f"copy:{index}")
+            link.setForeground(self.palette().link())
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            cursor.insertText("⧉ Copy code", link)
+            cursor.setCharFormat(QTextCharFormat())
 
-    @staticmethod
-    def _update(widget: QWidget, block: Block) -> None:
-        if isinstance(widget, CodeBlock):
-            widget.set_block(block)
-        elif isinstance(widget, QLabel):
-            widget.setText(block.text)
-
-    def code_blocks(self) -> list[CodeBlock]:
+    def code_blocks(self) -> list[Block]:
         """The code blocks shown, in order."""
-        return [w for w in self.widgets if isinstance(w, CodeBlock)]
+        return [b for b in self.blocks if b.is_code]
+
+    def copy_code(self, index: int) -> None:
+        """Put code block ``index`` (counted over all blocks) on the clipboard, without its fences."""
+        QGuiApplication.clipboard().setText(self.blocks[index].text)
+
+    def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy" and url.path().isdigit() and int(url.path()) < len(self.blocks):
+            self.copy_code(int(url.path()))
+        elif url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
 
 
 class MessageWidget(QFrame):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -33,6 +34,15 @@ class StaticSessions:
 
     async def model_names(self) -> dict[str, str]:
         return dict(self.names)
+
+
+async def wait_for(condition: Callable[[], object], within: float = 10.0, what: str = "condition") -> None:
+    """Poll ``condition`` on the running loop (never qtbot.waitUntil inside an async test)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -8,8 +8,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.gui.chat.stream import AnswerReceipt, ChatRequest, Notice, StreamItem
-from tests.gui.chat.chat_env import local_chat
-from tests.gui.support import until as wait_for
+from tests.gui.chat.chat_env import local_chat, wait_for
 from tests.support.openai_backend import Behaviour
 
 TOKENS = [f"tok{i} " for i in range(60)]

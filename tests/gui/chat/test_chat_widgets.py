@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.gui.chat.blocks import Block, split_blocks
-from app.gui.chat.message_widget import CodeBlock, MessageWidget
+from app.gui.chat.message_widget import MessageWidget
 from app.gui.chat.session_bar import SessionBar, countdown
 from app.gui.chat.transcript import PAGE, TranscriptView
 from app.storage.records import CachedSession, Message
@@ -24,33 +25,63 @@ def _message(i: int, text: str, role: str = "assistant") -> Message:
 
 def test_markdown_splits_into_prose_and_fenced_code() -> None:
     text = "Intro\n\n```python\nprint('hi')\n```\nOutro"
-    assert split_blocks(text) == [Block("Intro\n"), Block("print('hi')", "python"), Block("Outro")]
+    assert split_blocks(text) == [Block("Intro"), Block("print('hi')", "python"), Block("Outro")]
+
+
+def test_paragraphs_are_separate_blocks_but_a_loose_list_stays_one() -> None:
+    assert split_blocks("One.\n\nTwo.") == [Block("One."), Block("Two.")]
+    assert split_blocks("1. a\n\n2. b\n") == [Block("1. a\n\n2. b")]
 
 
 def test_an_unclosed_fence_mid_stream_is_code_to_the_end() -> None:
     assert split_blocks("Look:\n```sh\nls -") == [Block("Look:"), Block("ls -", "sh", closed=False)]
 
 
-def test_code_block_renders_monospace_and_copy_puts_it_on_the_clipboard(qtbot: QtBot) -> None:
+def _code_fonts(widget: MessageWidget, needle: str) -> list[QFont]:
+    """The fonts of the text fragments containing ``needle``."""
+    fonts = []
+    block = widget.body.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if needle in fragment.text():
+                fonts.append(fragment.charFormat().font())
+            it += 1
+        block = block.next()
+    return fonts
+
+
+def test_code_block_renders_monospace_and_copy_link_puts_it_on_the_clipboard(qtbot: QtBot) -> None:
     widget = MessageWidget(_message(1, "Run:\n```bash\necho hi\n```"))
     qtbot.addWidget(widget)
-    [code] = widget.body.code_blocks()
-    assert code.code.font() == QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    assert code.lang.text() == "bash"
-    code.copy_button.click()
+    assert [b.text for b in widget.body.code_blocks()] == ["echo hi"]
+    [font] = _code_fonts(widget, "echo hi")
+    assert font.family() == QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+    assert "⧉ Copy code" in widget.body.toPlainText()
+    widget.body.anchorClicked.emit(QUrl("copy:1"))
     assert QGuiApplication.clipboard().text() == "echo hi"
 
 
-def test_streaming_updates_only_the_last_block_widget(qtbot: QtBot) -> None:
+def test_streaming_keeps_finished_blocks_and_rerenders_only_the_last(qtbot: QtBot) -> None:
     widget = MessageWidget(_message(1, ""))
     qtbot.addWidget(widget)
-    widget.append_text("Intro\n```py\nx = 1")
-    first, code = widget.body.widgets
-    widget.append_text("\ny = 2")
-    assert widget.body.widgets[0] is first
-    assert widget.body.widgets[1] is code
-    assert isinstance(code, CodeBlock)
-    assert code.code.text() == "x = 1\ny = 2"
+    widget.append_text("Intro paragraph.\n\n```py\nx = 1")
+    document = widget.body.document()
+    first_block = document.begin()
+    assert first_block.text() == "Intro paragraph."
+    assert "Copy code" not in widget.body.toPlainText()  # the fence is still open
+    widget.append_text("\ny = 2\n```\nDone.")
+    assert document.begin() == first_block  # the finished paragraph was not rebuilt
+    assert widget.body.toPlainText().splitlines() == ["Intro paragraph.", "py", "x = 1", "y = 2", "⧉ Copy code",
+                                                      "Done."]
+
+
+def test_editing_earlier_text_rebuilds_the_document(qtbot: QtBot) -> None:
+    widget = MessageWidget(_message(1, "One.\n\nTwo."))
+    qtbot.addWidget(widget)
+    widget.body.set_markdown("Uno.\n\nTwo.")
+    assert widget.body.toPlainText().splitlines() == ["Uno.", "Two."]
 
 
 def test_a_5000_message_chat_builds_only_the_latest_page(qtbot: QtBot) -> None:

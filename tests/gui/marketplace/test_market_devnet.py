@@ -12,7 +12,7 @@ from app.gui.marketplace.open_dialog import OpenSessionDialog
 from app.gui.marketplace.pane import MarketplacePane
 from app.gui.marketplace.source import ServiceMarketSource, ServiceSessionOpener
 from app.storage.records import CachedSession
-from tests.gui.support import until
+from tests.gui.chat.chat_env import wait_for as until
 from tests.router.consumer.consumer_env import CHEAP, DEAR, running_market
 from tests.support.openai_backend import Behaviour
 
@@ -55,7 +55,7 @@ async def test_browse_rank_open_chat_stop_receipt_and_close(qtbot: QtBot, tmp_pa
         opened: list[CachedSession] = []
         market_pane.session_opened.connect(opened.append)
         dialog.open_button.click()
-        await until(lambda: bool(opened), timeout=20, what="the session to open")
+        await until(lambda: bool(opened), within=20, what="the session to open")
         assert dialog.stages_done == ["reading the bid…", "asking the provider to approve…", "approving MOR…",
                                       "opening the session…", "confirmed"]
         session = opened[0]
@@ -99,7 +99,7 @@ async def test_browse_rank_open_chat_stop_receipt_and_close(qtbot: QtBot, tmp_pa
 
         # close the session from the chat's session bar
         chat.bar.close_button.click()
-        await until(lambda: chat.bar.current is None or chat.bar.current.session is None, timeout=20,
+        await until(lambda: chat.bar.current is None or chat.bar.current.session is None, within=20,
                     what="the session to close")
         on_chain = await market.user.diamond.get_session(bytes.fromhex(session.id[2:]))
         assert on_chain.closed_at > 0
