@@ -1,0 +1,130 @@
+"""Benchmark: cold start to a usable node and idle memory, headless and (when it exists) the desktop window.
+
+Run: ``python3 -m tests.bench.bench_startup`` (writes results/bench_startup.json).
+
+Headless (``python3 -m app.bootstrap.headless``): seconds from process spawn to its "HTTP API" line (API listening,
+wallet and chain up), checked by one GET /healthcheck. "first launch" uses a fresh data folder, so it includes
+starting anvil and deploying the protocol onto the embedded devnet; "next launch" reuses the folder (devnet state
+restored). Desktop (``app/gui/app.py``, offscreen Qt): spawn to the first window shown and processed by the event
+loop. Idle RSS is our process after ``--idle`` s with nothing to do (anvil, a separate process, is listed apart).
+The executable size is ``dist/`` when a frozen build exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.bench.bench_env import ROOT, machine, rss_mb, write_result
+
+
+def _children_rss(pid: int) -> float:
+    """RSS (MB) of the direct children of ``pid`` (the anvil devnet)."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            with contextlib.suppress(OSError):
+                total += rss_mb(int(child))
+    return total
+
+
+async def _launch(args: list[str], folder: Path, ready_prefix: bytes, idle: float,
+                  extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MOR_DATA_DIR": str(folder), "WEB_ADDRESS": "127.0.0.1:0",
+           "PROXY_ADDRESS": "127.0.0.1:0", "LOG_LEVEL_APP": "warn", **(extra_env or {})}
+    start = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=folder, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+                                                start_new_session=True)
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(120):
+            while not (line := await proc.stdout.readline()).startswith(ready_prefix):
+                if not line:
+                    raise RuntimeError(f"{args} exited before it was ready (code {await proc.wait()})")
+        ready = time.monotonic() - start
+        result: dict[str, Any] = {"ready_s": ready, "rss_ready_mb": rss_mb(proc.pid)}
+        if line.startswith(b"HTTP API"):
+            url = line.split()[2].decode()
+            async with aiohttp.ClientSession() as http, http.get(url + "/healthcheck") as response:
+                result["healthcheck"] = response.status
+        await asyncio.sleep(idle)
+        result["idle_rss_mb"] = rss_mb(proc.pid)
+        result["devnet_rss_mb"] = _children_rss(proc.pid)
+        return result
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            async with asyncio.timeout(15):
+                await proc.wait()
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+
+
+async def _mode(name: str, args: list[str], ready: bytes, repeats: int, idle: float,
+                env: dict[str, str] | None = None) -> dict[str, Any]:
+    """First launch (fresh folder) and ``repeats`` next launches (same folder): medians."""
+    with tempfile.TemporaryDirectory() as tmp:
+        first = await _launch(args, Path(tmp), ready, idle, env)
+        nexts = [await _launch(args, Path(tmp), ready, idle, env) for _ in range(repeats)]
+    med = statistics.median
+    return {"mode": name, "first_ready_s": first["ready_s"], "next_ready_s": med(r["ready_s"] for r in nexts),
+            "idle_rss_mb": med(r["idle_rss_mb"] for r in nexts),
+            "devnet_rss_mb": med(r["devnet_rss_mb"] for r in nexts),
+            "runs": [first, *nexts]}
+
+
+def _dist_size() -> dict[str, Any] | None:
+    dist = ROOT / "dist"
+    if not dist.is_dir():
+        return None
+    files = [p for p in dist.rglob("*") if p.is_file()]
+    exes = [p for p in files if os.access(p, os.X_OK) and p.name.startswith("mor-launch")]
+    return {"folder_mb": sum(p.stat().st_size for p in files) / 1e6, "files": len(files),
+            "executable_mb": max((p.stat().st_size for p in exes), default=0) / 1e6}
+
+
+async def measure(repeats: int, idle: float) -> dict[str, Any]:
+    modes = [await _mode("headless", ["-m", "app.bootstrap.headless"], b"HTTP API", repeats, idle)]
+    if (ROOT / "app" / "gui" / "app.py").exists():
+        gui_env = {"QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+        modes.append(await _mode("desktop window (offscreen)",
+                                 ["-m", "tests.bench.gui_first_window", "--idle", str(idle)],
+                                 b'{"event": "window"', repeats, idle, gui_env))
+    return {"modes": modes, "dist": _dist_size()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="next launches per mode (default 3)")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds idle before RSS is read (default 5)")
+    args = parser.parse_args()
+    result = asyncio.run(measure(args.repeats, args.idle))
+    result["machine"] = machine()
+    print(f"{'mode':<28} {'first launch':>12} {'next launch':>11} {'idle RSS':>9} {'devnet RSS':>10}")
+    for m in result["modes"]:
+        print(f"{m['mode']:<28} {m['first_ready_s']:>11.2f}s {m['next_ready_s']:>10.2f}s "
+              f"{m['idle_rss_mb']:>6.0f} MB {m['devnet_rss_mb']:>7.0f} MB")
+    if result["dist"]:
+        d = result["dist"]
+        print(f"dist/: {d['folder_mb']:.0f} MB in {d['files']} files, executable {d['executable_mb']:.1f} MB")
+    print(json.dumps({"written": str(write_result("bench_startup", result))}))
+
+
+if __name__ == "__main__":
+    main()
