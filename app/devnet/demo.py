@@ -87,6 +87,7 @@ class DemoProvider:
     spec: DemoProviderSpec
     account: DemoAccount
     node: ProviderNode
+    port: int  # the port consumers reach (the proxy's for the flaky provider)
     proxy: FlakyProxy | None = None
     registration: Registration = "reused"
     bid_id: bytes = b""
@@ -94,11 +95,6 @@ class DemoProvider:
     @property
     def address(self) -> str:
         return self.account.address
-
-    @property
-    def port(self) -> int:
-        """The port consumers reach (the proxy's for the flaky provider)."""
-        return self.proxy.port if self.proxy is not None else self.node.port
 
     @property
     def endpoint(self) -> str:
@@ -247,8 +243,9 @@ class DemoMarketplace:
                 log.info("demo provider %s: port %d is taken; using a free one", spec.name, public_port)
                 proxy = FlakyProxy(node.port, fail_every=self.fail_every)
                 await proxy.start()
-            return DemoProvider(spec, account, node, proxy)
-        return DemoProvider(spec, account, await _started_node(account, models, devnet, public_port, spec.name))
+            return DemoProvider(spec, account, node, proxy.port, proxy)
+        node = await _started_node(account, models, devnet, public_port, spec.name)
+        return DemoProvider(spec, account, node, node.port)
 
     # -- step 3: the history -----------------------------------------------------------------------------------
     async def seed(self, devnet: DevnetService) -> str:

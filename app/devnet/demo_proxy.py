@@ -107,7 +107,7 @@ class FlakyProxy:
             log.debug("flaky proxy: connection ended: %s", e)
         finally:
             self._handlers.discard(task)
-            writer.close()
+            await _close(writer)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first, method = await _first_message(reader)
@@ -132,7 +132,13 @@ class FlakyProxy:
             if action == "cut":
                 log.info("flaky demo provider: cut %s #%d after its first answer message (by design)", method, number)
         finally:
-            up_writer.close()
+            await _close(up_writer)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError, asyncio.CancelledError):
+        await writer.wait_closed()
 
 
 async def _first_message(reader: asyncio.StreamReader) -> tuple[bytes, str]:
