@@ -67,14 +67,18 @@ class FlakyProxy:
             raise DevnetError("the flaky proxy is not started")
         return int(self._server.sockets[0].getsockname()[1])
 
+    def upcoming(self, method: str) -> ProxyAction:
+        """What the next request of ``method`` will meet (without counting it)."""
+        failing = _FAILING.get(method)
+        if failing is not None and (self._counts[method] + 1) % self.fail_every == 0:
+            return failing
+        return "pass"
+
     def action_for(self, method: str) -> tuple[int, ProxyAction]:
         """Count one request of ``method`` and say what to do with it (see the module docstring)."""
+        action = self.upcoming(method)
         self._counts[method] += 1
-        number = self._counts[method]
-        failing = _FAILING.get(method)
-        if failing is not None and number % self.fail_every == 0:
-            return number, failing
-        return number, "pass"
+        return self._counts[method], action
 
     async def start(self) -> None:
         """Bind and listen; DevnetError naming the port when it is taken."""
