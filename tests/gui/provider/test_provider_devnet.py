@@ -9,9 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap.services import Services
 from app.gui.provider.pane import ProviderPane
-from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, until
-
-__all__ = ["main_thread_gc"]  # autouse fixture
+from tests.gui.support import answer_confirmation, click, running_services, until
 
 MOR = 10**18
 
