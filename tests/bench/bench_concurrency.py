@@ -179,10 +179,11 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
 
             relayed, rss, stop = Tally(), list[tuple[float, float]](), asyncio.Event()
             sampler = asyncio.create_task(sample_rss(provider.pid, max(1.0, seconds / 60), rss, stop))
-            cpu0, t0 = cpu_seconds(provider.pid), time.monotonic()
+            cpu0, own0, t0 = cpu_seconds(provider.pid), cpu_seconds(), time.monotonic()
             await run_clients(n, seconds, relayed,
                               lambda i, ch: relayed_prompt(port, devnet, sessions[i], ch), tokens)
-            cpu = (cpu_seconds(provider.pid) - cpu0) / (time.monotonic() - t0)
+            elapsed = time.monotonic() - t0
+            cpu, own = (cpu_seconds(provider.pid) - cpu0) / elapsed, (cpu_seconds() - own0) / elapsed
             stop.set()
             await sampler
         finally:
@@ -194,7 +195,7 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
         "direct": direct.summary(), "relayed": relayed.summary(),
         "added_chunk_latency_p50_ms": percentile(relayed.latencies_ms, 50) - percentile(direct.latencies_ms, 50),
         "added_chunk_latency_p99_ms": percentile(relayed.latencies_ms, 99) - percentile(direct.latencies_ms, 99),
-        "chunks_per_s": relayed.chunks / seconds, "provider_cpu_cores": cpu,
+        "chunks_per_s": relayed.chunks / seconds, "provider_cpu_cores": cpu, "consumers_cpu_cores": own,
         "provider_loop_lag": final.get("loop_lag", {}), "provider_rss_mb": rss,
         "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
         "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
@@ -205,7 +206,8 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
 def report(r: dict[str, Any]) -> None:
     d, x, lag = r["direct"], r["relayed"], r["provider_loop_lag"]
     print(f"{r['sessions']} sessions × {r['rate_per_session']:g} tok/s for {r['seconds']:.0f} s "
-          f"({r['chunks_per_s']:,.0f} chunks/s through one provider using {r['provider_cpu_cores']:.2f} cores)")
+          f"({r['chunks_per_s']:,.0f} chunks/s through one provider using {r['provider_cpu_cores']:.2f} cores; "
+          f"the consumers used {r['consumers_cpu_cores']:.2f} cores)")
     print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'TTFT p50':>9} {'TTFT p99':>9}")
     for name, s in (("direct", d), ("relayed", x)):
