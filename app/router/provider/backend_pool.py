@@ -28,8 +28,12 @@ class BackendPool:
         backend = self._backends.get(entry.model_id)
         if backend is None:
             if self._http is None or self._http.closed:
-                # No total timeout on the pool: each request sets LLM_TIMEOUT itself.
-                self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+                # No total timeout on the pool: each request sets LLM_TIMEOUT itself. No connection cap either:
+                # aiohttp's default of 100 would queue the 101st concurrent stream behind the others, and the
+                # capacity policy (concurrentSlots) is what limits load, not the HTTP pool.
+                self._http = aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=None), connector=aiohttp.TCPConnector(limit=0)
+                )
             key = entry.api_key.reveal() if entry.api_key is not None else None
             backend = OpenAIBackend(entry.model_name, entry.api_url, key, timeout=self.llm_timeout, session=self._http)
             self._backends[entry.model_id] = backend
