@@ -235,14 +235,12 @@ class DemoMarketplace:
         )
         public_port = spec.port
         if spec.flaky:
-            node = await _started_node(account, models, devnet, 0)
-            proxy = FlakyProxy(node.port, fail_every=self.fail_every, port=public_port)
+            node = await _started_node(account, models, devnet, 0, spec.name)
             try:
-                await proxy.start()
-            except DevnetError:
-                log.info("demo provider %s: port %d is taken; using a free one", spec.name, public_port)
-                proxy = FlakyProxy(node.port, fail_every=self.fail_every)
-                await proxy.start()
+                proxy = await _started_proxy(node.port, public_port, self.fail_every, spec.name)
+            except BaseException:
+                await node.stop()
+                raise
             return DemoProvider(spec, account, node, proxy.port, proxy)
         node = await _started_node(account, models, devnet, public_port, spec.name)
         return DemoProvider(spec, account, node, node.port)
@@ -307,3 +305,15 @@ async def _started_node(account: DemoAccount, models: ModelsConfig, devnet: Devn
                 raise DevnetError(f"demo provider {name} could not start: {e.user_message}") from e
             log.info("demo provider %s: port %d is taken (%s); using a free one", name, port, e.user_message)
     raise AssertionError("unreachable")
+
+
+async def _started_proxy(upstream_port: int, port: int, fail_every: int, name: str) -> FlakyProxy:
+    """A listening FlakyProxy on ``127.0.0.1:port``; when that port is taken, on a free one instead."""
+    proxy = FlakyProxy(upstream_port, fail_every=fail_every, port=port)
+    try:
+        await proxy.start()
+    except DevnetError:
+        log.info("demo provider %s: port %d is taken; using a free one", name, port)
+        proxy = FlakyProxy(upstream_port, fail_every=fail_every)
+        await proxy.start()
+    return proxy

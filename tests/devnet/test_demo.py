@@ -118,3 +118,20 @@ async def test_without_the_local_model_prompts_get_the_install_command_and_seedi
     assert final["seeding history"].message == f"skipped: {MISSING_MESSAGE}"
     assert not seed_path(tmp_path).exists()  # so a later launch with the model installed seeds the history
     assert not demo.model_available
+
+
+async def test_a_devnet_reset_brings_the_demo_providers_back_on_the_fresh_chain(tmp_path: Path) -> None:
+    demo = DemoMarketplace(tmp_path, specs=specs_on_free_ports(), model_server=absent_model(tmp_path), seed=False)
+    async with running_demo(tmp_path, demo) as devnet:
+        before = list(demo.providers)
+        await devnet.reset()
+        after = list(demo.providers)
+        diamond = after[0].account.diamond
+        on_chain = [await diamond.get_provider(p.address) for p in after]
+        pong = await MorRpcClient(spare_consumer()).ping(Endpoint.parse(after[-1].endpoint), after[-1].address)
+
+    assert devnet.freshly_deployed
+    assert [p.registration for p in after] == ["registered"] * len(before)
+    assert [p.port for p in after] == [p.port for p in before]  # the old nodes were stopped, their ports reused
+    assert all(p.is_active for p in on_chain)
+    assert pong.rtt_ms >= 0
