@@ -103,7 +103,7 @@ class MessageBody(QTextBrowser):
             link.setAnchorHref(f"copy:{index}")
             link.setForeground(self.palette().link())
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-            cursor.insertText("⧉ Copy code", link)
+            cursor.insertText("Copy code", link)
             cursor.setCharFormat(QTextCharFormat())
 
     def code_blocks(self) -> list[Block]:

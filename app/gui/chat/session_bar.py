@@ -165,7 +165,7 @@ class SessionBar(QWidget):
         if left is None:
             self.banner.hide()
             return
-        self.remaining.setText(f"⏱ {countdown(left)} left" if left > 0 else "⏱ session ended")
+        self.remaining.setText(f"{countdown(left)} left" if left > 0 else "session ended")
         warn = self.in_conversation and left < WARN_BEFORE_S
         if warn:
             self.banner_text.setText(

@@ -12,8 +12,8 @@ from app.gui.chat.receipt_text import mor, short_hex
 from app.gui.marketplace.market_data import BidRow, explain
 
 COLUMNS = (
-    "#", "Provider", "Online", "MOR/s", "MOR/hour", "TPS (chain)", "TPS (ours)", "TTFT ms (chain)",
-    "TTFT ms (ours)", "Success (chain)", "Success (ours)", "Sessions", "Served", "Stake", "Score",
+    "#", "Provider", "Online", "MOR/s", "MOR/hour", "TPS\nchain", "TPS\nours", "TTFT ms\nchain",
+    "TTFT ms\nours", "Success\nchain", "Success\nours", "Sessions", "Served", "Stake", "Score",
 )
 BID_ROLE = Qt.ItemDataRole.UserRole
 

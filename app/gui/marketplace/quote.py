@@ -82,5 +82,7 @@ def quote(inputs: QuoteInputs, price_per_second: int, duration_s: int, *, direct
 
 
 def when(ts: int) -> str:
-    """A Unix time for people: local date and time."""
-    return dt.datetime.fromtimestamp(ts).astimezone().strftime("%a %d %b %H:%M")
+    """A Unix time for people: local date and time (with the year when it is not this year)."""
+    moment = dt.datetime.fromtimestamp(ts).astimezone()
+    same_year = moment.year == dt.datetime.now().astimezone().year
+    return moment.strftime("%a %d %b %H:%M" if same_year else "%a %d %b %Y %H:%M")

@@ -67,6 +67,7 @@ class TrendChart(QWidget):
     @staticmethod
     def _panel(painter: QPainter, rect: QRectF, series: Series, text_color: QColor) -> None:
         painter.setPen(QPen(QColor(text_color.red(), text_color.green(), text_color.blue(), 50)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)  # the previous panel's point marker left a fill brush set
         painter.drawRoundedRect(rect, 4, 4)
         painter.setPen(text_color)
         if not series.points:

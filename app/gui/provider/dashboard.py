@@ -47,6 +47,7 @@ class ProviderDashboard(QWidget):
         self.claim_button = QPushButton("Claim")
         self.claim_button.setProperty("role", "primary")
         self.claim_button.setEnabled(False)
+        self.claim_button.setToolTip("Sessions pay out after they end; an early close today pays after 00:00 UTC.")
         self.claim_progress = StageProgress()
         self.error = error_label()
         row = QHBoxLayout()
@@ -81,8 +82,7 @@ class ProviderDashboard(QWidget):
                             f"{p.endpoint or '—'} · server {state}")
         self.sessions.setText(f"{e.active_sessions} active · {e.closed_sessions} closed")
         self.claimable.setText(f"Claimable now: {mor(e.claimable)}")
-        self.claimed.setText(f"Claimed so far: {mor(e.claimed)}. Sessions pay out after they end; an early close "
-                             "today pays after 00:00 UTC.")
+        self.claimed.setText(f"Claimed so far: {mor(e.claimed)}")
         self.claim_button.setEnabled(e.claimable > 0)
         fraction = e.period_earned / e.period_limit if e.period_limit else 0.0
         self.limit_bar.setValue(int(min(1.0, fraction) * 1000))

@@ -58,7 +58,7 @@ def test_code_block_renders_monospace_and_copy_link_puts_it_on_the_clipboard(qtb
     assert [b.text for b in widget.body.code_blocks()] == ["echo hi"]
     [font] = _code_fonts(widget, "echo hi")
     assert font.family() == QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
-    assert "⧉ Copy code" in widget.body.toPlainText()
+    assert "Copy code" in widget.body.toPlainText()
     widget.body.anchorClicked.emit(QUrl("copy:1"))
     assert QGuiApplication.clipboard().text() == "echo hi"
 
@@ -73,7 +73,7 @@ def test_streaming_keeps_finished_blocks_and_rerenders_only_the_last(qtbot: QtBo
     assert "Copy code" not in widget.body.toPlainText()  # the fence is still open
     widget.append_text("\ny = 2\n```\nDone.")
     assert document.begin() == first_block  # the finished paragraph was not rebuilt
-    assert widget.body.toPlainText().splitlines() == ["Intro paragraph.", "py", "x = 1", "y = 2", "⧉ Copy code",
+    assert widget.body.toPlainText().splitlines() == ["Intro paragraph.", "py", "x = 1", "y = 2", "Copy code",
                                                       "Done."]
 
 
@@ -129,7 +129,7 @@ def test_session_bar_shows_countdown_provider_and_stake(qtbot: QtBot) -> None:
     bar.set_options([SESSION], {SESSION.model_id: "llama-3"}, local_label="SmolLM2")
     assert bar.current is not None
     assert bar.current.session == SESSION
-    assert bar.remaining.text() == "⏱ 8:20 left"
+    assert bar.remaining.text() == "8:20 left"
     assert bar.provider.text() == "provider 0xAbCd…EF01"
     assert bar.stake.text() == "staked 5 MOR"
     assert bar.options() == [

@@ -40,6 +40,7 @@ async def test_register_provider_model_and_bid_then_delete_and_deregister(qtbot:
         assert not pane.status.registered
 
         # register as a provider: approve, then register (two confirmations)
+        pane.tabs.setCurrentIndex(1)
         pane.register_provider.stake.edit.setText("1")
         pane.register_provider.endpoint.edit.setText("127.0.0.1:3333")
         click(qtbot, pane.register_provider.button)
@@ -69,10 +70,12 @@ async def test_register_provider_model_and_bid_then_delete_and_deregister(qtbot:
         assert "Earned 0 MOR of 1 MOR" in pane.dashboard.limit_text.text()
 
         # delete the bid, then deregister
+        pane.tabs.setCurrentIndex(0)
         pane.bids.table.selectRow(0)
         click(qtbot, pane.bids.button)
         await _confirm(qtbot, pane, 1)
         await until(lambda: pane.bids.bids == [], what="the bid to go")
+        pane.tabs.setCurrentIndex(1)
         click(qtbot, pane.deregister.button)
         await _confirm(qtbot, pane, 1)
         await until(lambda: pane.status is not None and not pane.status.registered, what="the deregistration")
@@ -85,6 +88,7 @@ async def test_bad_input_is_refused_inline_before_any_dialog(qtbot: QtBot, isola
         qtbot.addWidget(pane)
         pane.show()
         await pane.refresh()
+        pane.tabs.setCurrentIndex(1)
         pane.register_provider.stake.edit.setText("0.1")
         pane.register_provider.endpoint.edit.setText("127.0.0.1:3333")
         click(qtbot, pane.register_provider.button)
