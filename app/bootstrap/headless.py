@@ -41,7 +41,7 @@ def _provider_line(services: Services) -> str:
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: TextIO = sys.stdout,
-              ready: asyncio.Event | None = None) -> int:
+              ready: asyncio.Event | None = None, demo: bool = True) -> int:
     """Start storage, chain (devnet without ETH_NODE_ADDRESS), wallet, router parts (consumer; provider node when
     the wallet is a registered provider or PROVIDER_FORCE) and the HTTP API; serve until
     ``stop`` is set (or SIGINT/SIGTERM); print where everything listens. Returns the exit code."""
@@ -52,7 +52,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
     key = settings.wallet_private_key
     environ = {ENV_PRIVATE_KEY: key.reveal()} if key is not None else {}
     wallet = WalletManager(folder, auto_lock_seconds=None, environ=environ)
-    services = Services(config, folder, wallet=wallet)
+    services = Services(config, folder, wallet=wallet, demo=demo)
     server = None
     try:
         await services.start()

@@ -19,6 +19,7 @@ from app.chain.networks import NetworkConfig, devnet_network
 from app.chain.token import MorToken
 from app.chain.tx import TxSender
 from app.config.node_config import NodeConfig
+from app.devnet.demo import DemoMarketplace
 from app.devnet.progress import StartupStep
 from app.devnet.service import DevnetService, EngineChoice
 from app.errors import AppError
@@ -50,6 +51,7 @@ class Services:
         devnet_engine: EngineChoice = "auto",
         wallet: WalletManager | None = None,
         with_provider: bool = True,
+        demo: bool = True,
     ) -> None:
         self.config = config
         self.settings = config.settings
@@ -68,6 +70,8 @@ class Services:
         self.router: RouterParts | None = None
         self._router_start: asyncio.Task[None] | None = None
         self.with_provider = with_provider
+        self.with_demo = demo
+        self.demo: DemoMarketplace | None = None
         self.failed: dict[str, str] = {}
         self._unsubscribe_wallet = self.wallet.subscribe(self._on_wallet_event)
 
@@ -123,6 +127,11 @@ class Services:
         plan = plan_chain(self.settings)
         if plan.devnet:
             self.devnet = DevnetService(self.data_dir, engine=self.devnet_engine, progress=self._on_devnet_step)
+            if self.with_demo:
+                # Demo providers, the local model and a seeded history run as devnet setup steps, so a devnet
+                # reset brings them back too. Their failures are reported, never fatal to the devnet.
+                self.demo = DemoMarketplace(self.data_dir)
+                self.demo.attach(self.devnet)
             await self.devnet.start()
             self.chain = self.devnet.client
             deployment = self.devnet.addresses
@@ -152,6 +161,9 @@ class Services:
         await self._stop_router()
         await self.tasks.close()
         self.wallet.lock("shutdown")
+        if self.demo is not None:
+            await self.demo.stop()  # before the devnet: the demo providers talk to its chain
+            self.demo = None
         if self.devnet is not None:
             await self.devnet.stop()
         elif self.chain is not None:

@@ -21,7 +21,9 @@ DEV_ADDRESS = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
 def _services(data_dir: Path, environ: dict[str, str], bus: EventBus) -> Services:
     settings = load_settings([], environ=environ, dotenv_path=data_dir / "absent.env")
     wallet = WalletManager(data_dir, environ=environ)
-    return Services(load_node_config(settings), data_dir, bus=bus, devnet_engine="eth-tester", wallet=wallet)
+    return Services(
+        load_node_config(settings), data_dir, bus=bus, devnet_engine="eth-tester", wallet=wallet, demo=False
+    )
 
 
 @pytest.fixture

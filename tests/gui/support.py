@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -11,14 +10,14 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.events import EventBus
+from app.gui.gc_guard import MainThreadGc
 from app.gui.tx_flow import ConfirmDialog
 from app.wallet.keystore import ScryptParams
 from app.wallet.manager import WalletManager
@@ -38,7 +37,7 @@ def build_services(data_dir: Path, bus: EventBus | None = None) -> Services:
     settings = load_settings([], environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env")
     return Services(
         load_node_config(settings), data_dir, bus=bus or EventBus(), devnet_engine="eth-tester",
-        wallet=wallet_manager(data_dir),
+        wallet=wallet_manager(data_dir), demo=False,
     )  # fmt: skip
 
 
@@ -66,13 +65,41 @@ async def until(condition: Callable[[], object], *, within: float = 15.0, what: 
     deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            pending = "; ".join(f"{t.get_name()}: {' > '.join(_awaiting(t))}" for t in asyncio.all_tasks())
+            raise AssertionError(f"timed out waiting for {what} (tasks: {pending})")
         await asyncio.sleep(0.02)
 
 
+def _awaiting(task: asyncio.Task[object]) -> list[str]:
+    """Where ``task`` is waiting, outermost first (for timeout messages)."""
+    out: list[str] = []
+    coro: object = task.get_coro()
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None)
+        if frame is None:
+            out.append(type(coro).__name__)
+            break
+        out.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        coro = getattr(coro, "cr_await", None)
+    return out
+
+
 def click(qtbot: QtBot, button: QAbstractButton) -> None:
-    """A real left click on ``button``."""
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    """Click ``button`` as a person can: only when it is shown and enabled.
+
+    ``QAbstractButton.click()`` rather than ``qtbot.mouseClick``: QTest's input synthesis spins Qt's event loop
+    re-entrantly, so on a qasync loop an asyncio callback (a finished thread, a socket) could run inside the test's
+    own step and be lost. ``click()`` emits the same signals without processing other events.
+    """
+    assert button.isVisible(), f"{button.text()!r} is not visible"
+    assert button.isEnabled(), f"{button.text()!r} is disabled"
+    button.click()
+
+
+def type_into(edit: QLineEdit, text: str) -> None:
+    """Type ``text`` at the cursor as an edit (emits textEdited), without QTest's re-entrant event processing."""
+    edit.setFocus()
+    edit.insert(text)
 
 
 async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = True) -> ConfirmDialog:
@@ -94,11 +121,13 @@ async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = T
 
 @pytest.fixture(autouse=True)
 def main_thread_gc() -> Iterator[None]:
-    """Collect the test's widgets on the GUI thread at teardown.
+    """Garbage-collect only on the GUI thread during the test and at its end, as the app does (MainThreadGc).
 
     Widgets and Qt objects that end up in reference cycles would otherwise be freed by whichever thread next
-    triggers the cyclic GC — e.g. a devnet worker thread in the next test — and a QObject destroyed off its
-    thread leaves its timers registered: Qt then crashes delivering them. Import this fixture into a test module.
+    triggers the cyclic GC — e.g. a devnet worker thread — and a QObject destroyed off its thread leaves its
+    timers registered: Qt then loses events or crashes delivering them. Import this fixture into a test module.
     """
+    guard = MainThreadGc()
     yield
-    gc.collect()
+    guard.stop()
+    guard.deleteLater()
