@@ -52,7 +52,7 @@ async def running_headless(data_dir: Path, **environ: str) -> AsyncIterator[Head
     }
     settings = load_settings([], environ=env, dotenv_path=data_dir / "absent.env")
     stop, ready, out = asyncio.Event(), asyncio.Event(), io.StringIO()
-    task = asyncio.ensure_future(headless.run(settings, stop=stop, out=out, ready=ready))
+    task = asyncio.ensure_future(headless.run(settings, stop=stop, out=out, ready=ready, demo=False))
     try:
         done, _ = await asyncio.wait({task, asyncio.ensure_future(ready.wait())}, timeout=60,
                                      return_when=asyncio.FIRST_COMPLETED)
