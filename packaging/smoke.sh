@@ -22,6 +22,8 @@ fi
 EXE=$(cd "$(dirname "$EXE")" && pwd)/$(basename "$EXE")
 READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-120}
 STOP_TIMEOUT=${SMOKE_STOP_TIMEOUT:-30}
+# What fails a log on stderr: a traceback, a logged error, Qt failing to load a plugin or a library.
+STDERR_ERRORS='Traceback|^[-0-9 :,]* (ERROR|CRITICAL) |qt\.qpa\.|Could not (load|find) the Qt platform plugin|cannot open shared object'
 
 WORK=$(mktemp -d)
 PID=""
@@ -68,9 +70,10 @@ start() {
   STARTED=$(now)
 }
 
-# stop NAME: SIGTERM, expect exit code 0 within STOP_TIMEOUT, no child left, empty stderr.
+# stop NAME STDERR_RULE: SIGTERM, expect exit code 0 within STOP_TIMEOUT, no child left, and stderr either
+# empty (`empty`) or a log without errors (`log`: headless logs to stderr like the Go router).
 stop() {
-  local name=$1 children code deadline
+  local name=$1 rule=$2 children code deadline
   children=$(descendants "$PID")
   kill -TERM "$PID"
   deadline=$(( $(date +%s) + STOP_TIMEOUT ))
@@ -86,8 +89,15 @@ stop() {
       fail "$name: child process $child ($(ps -o comm= -p "$child")) outlived mor-launch"
     fi
   done
-  if [ -s "$WORK/$name.err" ]; then fail "$name: unexpected output on stderr"; fi
-  echo "smoke: $name: clean exit, no orphans, empty stderr"
+  if [ "$rule" = empty ]; then
+    [ ! -s "$WORK/$name.err" ] || fail "$name: unexpected output on stderr"
+    echo "smoke: $name: clean exit, no orphans, empty stderr"
+  else
+    if grep -nE "$STDERR_ERRORS" "$WORK/$name.err" >"$WORK/$name.errors"; then
+      fail "$name: errors on stderr: $(head -n 3 "$WORK/$name.errors")"
+    fi
+    echo "smoke: $name: clean exit, no orphans, no errors in the log"
+  fi
 }
 
 # --- 1. the devnet --------------------------------------------------------------------------------------------
@@ -110,7 +120,7 @@ echo "metric devnet_app_rss_mb $(( $(rss_kb $app_pids) / 1024 ))"
 # shellcheck disable=SC2086
 echo "metric devnet_anvil_rss_mb $(( $(rss_kb $anvil_pids) / 1024 ))"
 [ -n "$anvil_pids" ] || fail "devnet: no anvil child process"
-stop devnet
+stop devnet empty
 
 # --- 2. headless: the router's HTTP API -----------------------------------------------------------------------
 if ! "$EXE" --help 2>/dev/null | grep -q -- '--headless'; then
@@ -126,4 +136,4 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health
   sleep 0.1
 done
 echo "metric headless_ready_s $(elapsed "$STARTED" "$(now)")"
-stop headless
+stop headless log
