@@ -20,7 +20,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from app.chain.errors import ChainUnreachableError, WrongChainError
+from app.chain.errors import ChainUnreachableError, ContractRevertError, WrongChainError
 from app.chain.networks import chain_name
 from app.chain.revert import decode_revert, revert_data_from
 from app.errors import ChainError
@@ -326,12 +326,21 @@ class ChainClient:
         except (ContractLogicError, Web3RPCError) as e:
             raise self.revert_error(e, context) from e
 
-    async def estimate_gas(self, tx: dict[str, Any], context: str = "") -> int:
-        """``eth_estimateGas``; a revert is raised as a decoded ContractRevertError."""
+    async def estimate_gas(self, tx: dict[str, Any], context: str = "", *, block: int | str = "pending") -> int:
+        """``eth_estimateGas`` against ``block``; a revert is raised as a decoded ContractRevertError.
+
+        The default is the pending block, the one the transaction will be mined in: web3 would estimate against
+        "latest", whose timestamp may be long gone (time-dependent contract paths such as closeSession then cost
+        more than estimated and run out of gas). A node that refuses "pending" is asked about "latest" instead.
+        """
         try:
-            return int(await self.request(lambda w3: w3.eth.estimate_gas(tx), raw_errors=True))  # type: ignore[arg-type]
+            return int(await self.request(lambda w3: w3.eth.estimate_gas(tx, block), raw_errors=True))  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as e:
-            raise self.revert_error(e, context) from e
+            error = self.revert_error(e, context)
+            if block != "pending" or isinstance(error, ContractRevertError):
+                raise error from e
+            log.info("the node refused a gas estimate on the pending block (%s); using latest", rpc_message(e))
+        return await self.estimate_gas(tx, context, block="latest")
 
     @staticmethod
     def revert_error(e: Exception, context: str = "") -> ChainError:

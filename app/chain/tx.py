@@ -196,14 +196,18 @@ class TxSender:
         """Replay a failed tx as a call just before its block to learn the revert reason."""
         block = int(receipt["blockNumber"])
         call = {k: v for k, v in base.items() if k in ("from", "to", "data", "value", "gas")}
+        out_of_gas = _ran_out_of_gas(int(receipt.get("gasUsed") or 0), int(base.get("gas") or 0))
         try:
             await self.client.request(lambda w3: w3.eth.call(call, block - 1), raw_errors=True)  # type: ignore[arg-type]
         except Exception as e:  # any error here carries the reason we are after
             error = self.client.revert_error(e, purpose)
-            if isinstance(error, ContractRevertError):
+            # A bare revert from a replay that used up its gas is the out-of-gas itself, not a reason.
+            if isinstance(error, ContractRevertError) and (error.data or not out_of_gas):
                 return error
-        if int(receipt.get("gasUsed") or 0) >= int(base.get("gas") or 0) > 0:
-            return ContractRevertError(f"{purpose} failed: the transaction ran out of gas", "OutOfGas")
+        if out_of_gas:
+            return ContractRevertError(
+                f"{purpose} failed: the transaction ran out of gas (the chain state or time changed after the gas "
+                "estimate); try again", "OutOfGas")
         return decode_revert(b"", purpose)
 
     async def transfer_eth(self, to: str, value: int) -> TxReceipt:
@@ -216,6 +220,15 @@ class TxSender:
         if not receipt.contract_address:
             raise ChainError(f"{purpose}: the transaction was mined but created no contract.")
         return receipt
+
+
+def _ran_out_of_gas(used: int, limit: int) -> bool:
+    """Whether a failed tx used (nearly) all its gas.
+
+    An out-of-gas inside a call (the Diamond's delegatecall to a facet) leaves the caller the 1/64 of gas that
+    EIP-150 withholds, so the outer frame reverts with empty data having used at least 63/64 of the limit.
+    """
+    return limit > 0 and used * 64 >= limit * 63
 
 
 def _explain(message: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -231,8 +230,9 @@ class SessionManager:
         return pong.public_key
 
     async def open_sessions(self) -> list[CachedSession]:
-        """Our cached sessions that are neither closed nor ended."""
-        return await self.storage.run(self.storage.sync.sessions.open_sessions, self.user, int(time.time()))
+        """Our cached sessions that are neither closed nor ended (by chain time: ``ends_at`` is a block time)."""
+        now = await self.chain.block_timestamp()
+        return await self.storage.run(self.storage.sync.sessions.open_sessions, self.user, now)
 
     # -- closing -------------------------------------------------------------------------------------------------
     async def close(self, session_id: str) -> CloseResult:
@@ -253,7 +253,8 @@ class SessionManager:
             receipt = usage.receipt(sid, chain_id).encode()
             signature, disputed = sign_personal(self.signer, receipt), True
         tx = await self.diamond.close_session(receipt, signature)
-        await self.storage.run(self.storage.sync.sessions.mark_closed, session.id, int(time.time()))
+        closed_at = (await self.diamond.get_session(sid)).closed_at  # the block time, not our wall clock
+        await self.storage.run(self.storage.sync.sessions.mark_closed, session.id, closed_at)
         self.usage.pop(session.id, None)
         self.bus.publish(ConsumerSessionClosed(session.id, disputed, tx.tx_hash, reason))
         return CloseResult(session.id, tx.tx_hash, disputed, reason)
