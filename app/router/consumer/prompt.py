@@ -18,6 +18,7 @@ from typing import Any
 from app.router.consumer.client import DONE, Endpoint, MorRpcClient
 from app.router.consumer.failures import FailureKind, ProviderFailure
 from app.router.consumer.sessions import SessionManager, SessionUsage
+from app.router.consumer.usage import UsageCounter
 from app.storage.records import CachedSession
 
 __all__ = ["AnswerStats", "PromptSender", "content_of"]
@@ -93,7 +94,10 @@ class PromptSender:
     async def stream(
         self, session: CachedSession, body: dict[str, Any], stats: AnswerStats
     ) -> AsyncGenerator[Any, None]:
-        """Yield the decrypted answer items of ``body`` sent over ``session``; ``stats`` is updated in place."""
+        """Yield the decrypted answer items of ``body`` sent over ``session``; ``stats`` is updated in place.
+
+        The chunks that end the answer carry ``usage_from_consumer``/``usage_from_provider`` (see ``usage.py``).
+        """
         if session.ends_at + EXPIRY_GRACE_S < time.time():
             raise ProviderFailure(f"Session {session.id} has expired; open a new session.", FailureKind.REJECTED,
                                   provider=session.provider)
@@ -102,13 +106,14 @@ class PromptSender:
             endpoint = Endpoint.parse(session.provider_url, session.provider)
             message = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
             stats.input_tokens = _estimate_tokens(body.get("messages"))
+            counter = UsageCounter.for_request(body)
             stats.started = time.monotonic()
             try:
                 items = self.client.prompt(endpoint, session.provider, key, bytes.fromhex(session.id[2:]), message)
                 async with aclosing(items):
                     async for item in items:
                         self._measure(item, stats)
-                        yield item
+                        yield counter.observe(item)
                         if item == DONE:
                             return
             finally:
