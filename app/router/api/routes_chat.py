@@ -273,7 +273,11 @@ async def ping_provider(ctx: ApiContext, request: web.Request) -> web.Response:
 
 
 async def initiate_session(ctx: ApiContext, request: web.Request) -> web.Response:
-    """Ask a provider for a session approval (nothing opened on chain); open it with POST /blockchain/sessions."""
+    """Ask a provider for a session approval (nothing opened on chain); open it with POST /blockchain/sessions.
+
+    Answers the provider's signed ``SessionRes`` (spec §4.4): ``message`` is its public key, ``signature`` its
+    signature over the response, both checked before they are passed on.
+    """
     body = await p.json_body(request)
     user = p.address(p.require(body, "user"), "field 'user'")
     provider = p.address(p.require(body, "provider"), "field 'provider'")
@@ -285,11 +289,8 @@ async def initiate_session(ctx: ApiContext, request: web.Request) -> web.Respons
     consumer = ctx.need_consumer()
     grant = await consumer.client.request_session(_endpoint(url, provider), provider, bid_id, spend,
                                                   ctx.need_chain().chain_id)
-    return web.json_response({
-        "message": grant.provider_pubkey.hex(), "approval": "0x" + grant.approval.hex(),
-        "approvalSig": "0x" + grant.approval_sig.hex(), "user": grant.decoded.user.lower(),
-        "timestamp": grant.decoded.timestamp_ms, "signature": "",
-    })
+    # The provider's SessionRes as it signed it (Go's encoding), so a caller can check the signature itself.
+    return web.Response(body=grant.response.to_json(), content_type="application/json", charset="utf-8")
 
 
 def setup_app(app: web.Application, ctx: ApiContext) -> None:

@@ -89,12 +89,17 @@ class PingResult:
 
 @dataclass(frozen=True, slots=True)
 class SessionGrant:
-    """What ``session.request`` gives: the provider's public key and its checked on-chain approval."""
+    """What ``session.request`` gives: the provider's public key and its checked on-chain approval.
+
+    ``response`` is the provider's signed ``SessionRes`` exactly as received (``to_json()`` gives Go's bytes),
+    for callers that hand it on, like ``/proxy/sessions/initiate``.
+    """
 
     provider_pubkey: bytes
     approval: bytes
     approval_sig: bytes
     decoded: Approval
+    response: SessionRes
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +311,7 @@ class MorRpcClient:
         if bad:
             raise ProviderFailure(f"Provider {provider} sent an unusable approval: {bad}.",
                                   FailureKind.SIGNATURE, provider=provider)
-        return SessionGrant(res.pub_key, res.approval, res.approval_sig, Approval.decode(res.approval))
+        return SessionGrant(res.pub_key, res.approval, res.approval_sig, Approval.decode(res.approval), res)
 
     def _check_grant(self, res: SessionRes, provider: str, bid_id: bytes, chain_id: int) -> str:
         """Empty when the approval is right, else what is wrong with it."""
