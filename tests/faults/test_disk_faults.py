@@ -37,7 +37,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield folder
     finally:
-        subprocess.run([UMOUNT, str(folder)], check=False, capture_output=True)
+        # Lazy: detach now even if a closed-but-not-yet-released handle lingers, so pytest can clean tmp_path.
+        subprocess.run([UMOUNT, "-l", str(folder)], check=True, capture_output=True)
 
 
 def _integrity(path: Path) -> str:
