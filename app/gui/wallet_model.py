@@ -49,6 +49,7 @@ class WalletModel(QObject):
         self._last_block: int | None = None
         self._last_refresh = 0.0
         self._again = False
+        self._closed = False
         if bridge is not None:
             bridge.chain_status.connect(self._on_chain_status)
 
@@ -68,17 +69,26 @@ class WalletModel(QObject):
             )
         except AppError as e:
             log.info("wallet refresh failed: %s", e.user_message)
-            self.failed.emit(e.user_message)
+            if not self._closed:
+                self.failed.emit(e.user_message)
             return None
-        if address != self.address:  # the wallet changed (reset, other account) while reading
+        if address != self.address or self._closed:  # the wallet changed (reset, lock) or the window closed
             return None
         self.picture, self.history = picture, history
         self.picture_changed.emit(picture)
         self.history_changed.emit(history)
         return picture
 
+    def close(self) -> None:
+        """Stop refreshing (the window is closing or the services stop); pending results are dropped."""
+        self._closed = True
+        if self._running is not None:
+            self._running.cancel()
+
     def request_refresh(self) -> None:
         """Refresh soon, at most once per ``min_interval``; calls during a refresh fold into one more."""
+        if self._closed:
+            return
         if self._running is not None and not self._running.done():
             self._again = True
             return

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from app.gui.dashboard import DashboardPane
 from app.gui.tx_flow import ConfirmDialog
 from app.gui.wallet_model import WalletModel
-from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, until
+from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, type_into, until
 
 __all__ = ["main_thread_gc"]  # autouse fixture
 pytestmark = pytest.mark.slow  # each test starts a real devnet (~5 s)
@@ -58,8 +58,8 @@ async def test_bad_send_input_is_refused_inline_and_nothing_is_sent(qtbot: QtBot
         qtbot.addWidget(pane)
         pane.show()
         await model.refresh()
-        qtbot.keyClicks(pane.send_to.edit, "0x1234")
-        qtbot.keyClicks(pane.send_amount.edit, "abc")
+        type_into(pane.send_to.edit, "0x1234")
+        type_into(pane.send_amount.edit, "abc")
         click(qtbot, pane.send_button)
         assert "not an address" in pane.send_to.error.text()
         assert "not a number" in pane.send_amount.error.text()

@@ -17,7 +17,7 @@ from app.gui.theme import Theme
 from app.storage.store import AsyncStorage
 from app.wallet.manager import LockState
 from app.wallet.secret import WalletSecret
-from tests.gui.support import PASSWORD, build_services, click, main_thread_gc, running_services, until
+from tests.gui.support import PASSWORD, build_services, click, main_thread_gc, running_services, type_into, until
 
 __all__ = ["main_thread_gc"]  # autouse fixture
 DEV_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's public dev key #1
@@ -98,7 +98,7 @@ async def test_auto_lock_minutes_validated_applied_and_stored(
 async def test_reset_needs_the_typed_confirmation(qtbot: QtBot, pane: SettingsPane) -> None:
     wallet = pane.services.wallet
     await wallet.setup(PASSWORD, WalletSecret.from_private_key(DEV_KEY))
-    qtbot.keyClicks(pane.reset_confirmation.edit, "delete")
+    type_into(pane.reset_confirmation.edit, "delete")
     click(qtbot, pane.reset_button)
     assert "Type exactly" in pane.reset_confirmation.error.text()
     assert wallet.state is LockState.UNLOCKED

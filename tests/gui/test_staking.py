@@ -11,7 +11,7 @@ from app.gui.staking import StakingPane
 from app.gui.tx_flow import ConfirmDialog
 from app.gui.wallet_model import WalletModel
 from tests.gui.market import SESSION_STAKE, Party, close_session, list_bid, new_party, open_session, travel
-from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, until
+from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, type_into, until
 
 __all__ = ["main_thread_gc"]  # autouse fixture
 pytestmark = pytest.mark.slow  # each test starts a real devnet (~5 s)
@@ -29,7 +29,7 @@ async def test_approve_explains_the_amount_and_sets_the_allowance(qtbot: QtBot, 
     async with running_services(isolated_data_dir) as services:
         pane = await _pane(qtbot, services)
         assert "0 MOR" in pane.allowance_text.text()
-        qtbot.keyClicks(pane.allowance_amount.edit, "-5")
+        type_into(pane.allowance_amount.edit, "-5")
         click(qtbot, pane.approve_button)
         assert "positive number" in pane.allowance_amount.error.text()
         assert not pane.findChildren(ConfirmDialog)

@@ -16,7 +16,7 @@ from app.gui.wizard_view import SetupWizardView
 from app.wallet.keystore import ScryptParams, encrypt_keystore
 from app.wallet.manager import LockState, WalletManager
 from app.wallet.wizard import SetupPath, SetupWizard, Step
-from tests.gui.support import main_thread_gc, until
+from tests.gui.support import click, main_thread_gc, type_into, until
 
 __all__ = ["main_thread_gc"]  # autouse fixture
 
@@ -55,27 +55,23 @@ async def view(qtbot: QtBot, manager: WalletManager) -> SetupWizardView:
 
 
 
-def _click(qtbot: QtBot, button) -> None:  # type: ignore[no-untyped-def]
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
 async def _to_choose(qtbot: QtBot, view: SetupWizardView) -> None:
     view.terms.accept_box.setChecked(True)
-    _click(qtbot, view.terms.next_button)
-    qtbot.keyClicks(view.password.password.edit, PASSWORD)
-    qtbot.keyClicks(view.password.confirmation.edit, PASSWORD)
-    _click(qtbot, view.password.next_button)
+    click(qtbot, view.terms.next_button)
+    type_into(view.password.password.edit, PASSWORD)
+    type_into(view.password.confirmation.edit, PASSWORD)
+    click(qtbot, view.password.next_button)
     assert view.wizard.step is Step.CHOOSE
 
 
 async def _finish_on_devnet(qtbot: QtBot, view: SetupWizardView) -> None:
     await until(lambda: view.wizard.step is Step.NETWORK)
-    _click(qtbot, view.network.next_button)
+    click(qtbot, view.network.next_button)
     await until(lambda: view.wizard.step is Step.DONE)
 
 
 async def test_terms_must_be_ticked_and_say_so_inline(qtbot: QtBot, view: SetupWizardView) -> None:
-    _click(qtbot, view.terms.next_button)
+    click(qtbot, view.terms.next_button)
     assert view.wizard.step is Step.TERMS
     assert view.terms.error.isVisible()
     assert "accept the terms" in view.terms.error.text()
@@ -85,10 +81,10 @@ async def test_short_password_is_refused_next_to_the_field_with_a_strength_hint(
     qtbot: QtBot, view: SetupWizardView
 ) -> None:
     view.terms.accept_box.setChecked(True)
-    _click(qtbot, view.terms.next_button)
-    qtbot.keyClicks(view.password.password.edit, "abc")
+    click(qtbot, view.terms.next_button)
+    type_into(view.password.password.edit, "abc")
     assert "too short" in view.password.strength.text()
-    _click(qtbot, view.password.next_button)
+    click(qtbot, view.password.next_button)
     assert view.wizard.step is Step.PASSWORD
     assert "at least 8 characters" in view.password.password.error.text()
     assert not view.password.confirmation.error.isVisible()
@@ -98,10 +94,10 @@ async def test_mismatched_confirmation_is_flagged_on_the_confirmation_field(
     qtbot: QtBot, view: SetupWizardView
 ) -> None:
     view.terms.accept_box.setChecked(True)
-    _click(qtbot, view.terms.next_button)
-    qtbot.keyClicks(view.password.password.edit, PASSWORD)
-    qtbot.keyClicks(view.password.confirmation.edit, PASSWORD + "x")
-    _click(qtbot, view.password.next_button)
+    click(qtbot, view.terms.next_button)
+    type_into(view.password.password.edit, PASSWORD)
+    type_into(view.password.confirmation.edit, PASSWORD + "x")
+    click(qtbot, view.password.next_button)
     assert "differ" in view.password.confirmation.error.text()
 
 
@@ -110,7 +106,7 @@ async def test_create_shows_large_uncopyable_words_then_verifies_and_stores(
 ) -> None:
     await _to_choose(qtbot, view)
     assert not view.choose.buttons[SetupPath.USE_EXISTING].isVisible()  # nothing in the keychain
-    _click(qtbot, view.choose.buttons[SetupPath.CREATE])
+    click(qtbot, view.choose.buttons[SetupPath.CREATE])
     assert view.wizard.step is Step.CREATE_SHOW
     words = view.create_show.words
     assert len(words) == 12
@@ -121,36 +117,36 @@ async def test_create_shows_large_uncopyable_words_then_verifies_and_stores(
         assert label.font().pointSize() >= 14
     phrase = [label.text().rsplit(" ", 1)[1] for label in words]
 
-    _click(qtbot, view.create_show.next_button)  # not ticked yet
+    click(qtbot, view.create_show.next_button)  # not ticked yet
     assert view.wizard.step is Step.CREATE_SHOW
     assert view.create_show.error.isVisible()
     view.create_show.written.setChecked(True)
-    _click(qtbot, view.create_show.next_button)
+    click(qtbot, view.create_show.next_button)
     assert view.wizard.step is Step.CREATE_VERIFY
     positions = list(view.create_verify.fields)
     assert 3 <= len(positions) <= 4
 
     wrong = positions[0]
     for position, field in view.create_verify.fields.items():
-        qtbot.keyClicks(field.edit, "zoo" if position == wrong else phrase[position - 1])
-    _click(qtbot, view.create_verify.next_button)
+        type_into(field.edit, "zoo" if position == wrong else phrase[position - 1])
+    click(qtbot, view.create_verify.next_button)
     await until(lambda: view.create_verify.fields[wrong].error.isVisible())
     assert f"Word {wrong}" in view.create_verify.fields[wrong].error.text()
     assert view.wizard.step is Step.CREATE_VERIFY
 
     view.create_verify.fields[wrong].edit.setText(phrase[wrong - 1])
-    _click(qtbot, view.create_verify.next_button)
+    click(qtbot, view.create_verify.next_button)
     await _finish_on_devnet(qtbot, view)
     assert manager.state is LockState.UNLOCKED
     with qtbot.waitSignal(view.completed, timeout=1000) as blocker:
-        _click(qtbot, view.done.next_button)
+        click(qtbot, view.done.next_button)
     assert blocker.args[0].key == "devnet"
 
 
 async def test_regenerate_switches_to_24_words(qtbot: QtBot, view: SetupWizardView) -> None:
     await _to_choose(qtbot, view)
     view.choose.chosen.emit("create")
-    _click(qtbot, view.create_show.twenty_four)
+    click(qtbot, view.create_show.twenty_four)
     assert len(view.create_show.words) == 24
 
 
@@ -158,19 +154,19 @@ async def test_import_phrase_checks_checksum_live_and_picks_an_account(
     qtbot: QtBot, view: SetupWizardView, manager: WalletManager
 ) -> None:
     await _to_choose(qtbot, view)
-    _click(qtbot, view.choose.buttons[SetupPath.IMPORT_MNEMONIC])
+    click(qtbot, view.choose.buttons[SetupPath.IMPORT_MNEMONIC])
     page = view.import_mnemonic
     page.phrase.setPlainText(TEST_MNEMONIC.replace("junk", "test"))
     assert "checksum" in page.check.text()
     assert not page.show_accounts.isEnabled()
     page.phrase.setPlainText(TEST_MNEMONIC)
     assert page.check.text().startswith("✓")
-    _click(qtbot, page.show_accounts)
+    click(qtbot, page.show_accounts)
     await until(lambda: page.accounts.rowCount() == 10)
     assert page.accounts.item(1, 1).text() == DEV_ADDRESS
     assert page.accounts.item(1, 2).text() == "1 ETH"
     page.accounts.selectRow(1)
-    _click(qtbot, page.next_button)
+    click(qtbot, page.next_button)
     await _finish_on_devnet(qtbot, view)
     assert manager.address == DEV_ADDRESS
 
@@ -180,13 +176,13 @@ async def test_import_bad_private_key_is_refused_next_to_the_field(
 ) -> None:
     await _to_choose(qtbot, view)
     view.choose.chosen.emit("import-key")
-    qtbot.keyClicks(view.import_key.key.edit, "0x1234")
-    _click(qtbot, view.import_key.next_button)
+    type_into(view.import_key.key.edit, "0x1234")
+    click(qtbot, view.import_key.next_button)
     await until(lambda: view.import_key.key.error.isVisible())
     assert view.wizard.step is Step.IMPORT_KEY
     assert manager.state is LockState.NO_WALLET
     view.import_key.key.edit.setText(DEV_KEY)
-    _click(qtbot, view.import_key.next_button)
+    click(qtbot, view.import_key.next_button)
     await _finish_on_devnet(qtbot, view)
     assert manager.address == DEV_ADDRESS
 
@@ -200,14 +196,14 @@ async def test_import_keystore_file_with_wrong_then_right_password(
     await _to_choose(qtbot, view)
     view.choose.chosen.emit("import-keystore")
     page = view.import_keystore
-    _click(qtbot, page.next_button)
+    click(qtbot, page.next_button)
     assert "Choose the keystore file" in page.path.error.text()
     page.path.edit.setText(str(path))
-    qtbot.keyClicks(page.password.edit, "wrong-password")
-    _click(qtbot, page.next_button)
+    type_into(page.password.edit, "wrong-password")
+    click(qtbot, page.next_button)
     await until(lambda: page.password.error.isVisible())
     page.password.edit.setText("keystore-pass")
-    _click(qtbot, page.next_button)
+    click(qtbot, page.next_button)
     await _finish_on_devnet(qtbot, view)
     assert manager.address == DEV_ADDRESS
 
@@ -218,16 +214,16 @@ async def test_custom_network_needs_a_numeric_chain_id_and_a_valid_url(
     await _to_choose(qtbot, view)
     view.choose.chosen.emit("import-key")
     view.import_key.key.edit.setText(DEV_KEY)
-    _click(qtbot, view.import_key.next_button)
+    click(qtbot, view.import_key.next_button)
     await until(lambda: view.wizard.step is Step.NETWORK)
     page = view.network
     page.radios["custom"].setChecked(True)
-    qtbot.keyClicks(page.chain_id.edit, "eight")
-    _click(qtbot, page.next_button)
+    type_into(page.chain_id.edit, "eight")
+    click(qtbot, page.next_button)
     assert "positive whole number" in page.chain_id.error.text()
     page.chain_id.edit.setText("8453")
-    qtbot.keyClicks(page.rpc.edit, "ftp://node")
-    _click(qtbot, page.next_button)
+    type_into(page.rpc.edit, "ftp://node")
+    click(qtbot, page.next_button)
     await until(lambda: page.rpc.error.isVisible())
     assert "must start with http" in page.rpc.error.text()
     assert view.wizard.step is Step.NETWORK
@@ -237,7 +233,7 @@ async def test_custom_network_needs_a_numeric_chain_id_and_a_valid_url(
 async def test_back_returns_to_the_previous_page(qtbot: QtBot, view: SetupWizardView) -> None:
     await _to_choose(qtbot, view)
     assert view.back_button.isVisible()
-    _click(qtbot, view.back_button)
+    click(qtbot, view.back_button)
     assert view.wizard.step is Step.PASSWORD
     assert view.current_page() is view.password
     assert not isinstance(view.current_page(), QLabel)

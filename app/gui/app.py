@@ -1,0 +1,63 @@
+"""The desktop app's entry point: QApplication, the qasync loop, theme, crash reporting and the app controller."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import paths
+
+LOG_FILE = "mor-node.log"
+
+
+def _log_to_file() -> Path:
+    folder = paths.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOG_FILE
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app until its window closes; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    # Qt is imported here, not at module level, so `mor-launch --help` and headless mode never load it.
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.gui.controller import AppController
+    from app.gui.crash import CrashReporter
+    from app.gui.theme import Theme, apply_theme
+
+    log_path = _log_to_file()
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mor-node"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Morpheus Node")
+    apply_theme(app, Theme.SYSTEM)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    reporter = CrashReporter(log_path)
+    reporter.install(loop)
+    controller = AppController(app, paths.data_dir(), argv=args)
+
+    async def run() -> None:
+        controller.start()
+        await controller.done.wait()
+
+    try:
+        with loop:
+            loop.run_until_complete(run())
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The app's flow: start services → setup wizard or unlock → main window; lock and reset return to the entry screens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication, QStackedWidget, QWidget
+
+from app.bootstrap.services import Services
+from app.config.node_config import load_node_config
+from app.config.settings import load_settings
+from app.devnet.service import EngineChoice
+from app.errors import AppError
+from app.events import EventBus, WalletState
+from app.gui.async_slot import run_async
+from app.gui.bridge import Bridge
+from app.gui.chain_probe import probe_chain_id
+from app.gui.dashboard import DashboardPane
+from app.gui.main_window import MainWindow, Pane
+from app.gui.prefs import GuiPrefs, load_prefs, network_settings, save_network, settings_file
+from app.gui.settings_pane import SettingsPane
+from app.gui.staking import StakingPane
+from app.gui.startup_view import StartupView
+from app.gui.theme import Theme, apply_theme
+from app.gui.unlock_view import UnlockView
+from app.gui.wallet_model import WalletModel
+from app.gui.wizard_view import SetupWizardView
+from app.wallet.manager import LockState, WalletManager
+from app.wallet.networks import NetworkChoice
+from app.wallet.wizard import SetupWizard
+
+log = logging.getLogger(__name__)
+
+PaneFactory = Callable[[Services, Bridge], Pane]
+"""Builds one extra pane (marketplace, chat, provider) for a started Services."""
+ACTIVITY_POLL_SECONDS = 5.0
+
+
+class EntryWindow(QStackedWidget):
+    """The window shown before the main one: start-up progress, setup wizard or unlock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Morpheus Node")
+        self.resize(820, 640)
+        self.startup = StartupView()
+        self.addWidget(self.startup)
+        self.wizard: SetupWizardView | None = None
+        self.unlock: UnlockView | None = None
+
+
+class AppController(QObject):
+    """Owns the Services and the windows; switches between them as the wallet's state changes.
+
+    Signals:
+        main_shown: the main window is on screen (tests and screenshots wait for it)
+        finished: the app is closing (services stopped)
+    """
+
+    main_shown = Signal()
+    finished = Signal()
+
+    def __init__(
+        self,
+        app: QApplication,
+        data_dir: Path,
+        *,
+        argv: list[str] | None = None,
+        environ: dict[str, str] | None = None,
+        dotenv_path: Path | None = None,
+        devnet_engine: EngineChoice = "auto",
+        demo: bool = True,
+        wallet_factory: Callable[[Path], WalletManager] | None = None,
+        extra_panes: list[PaneFactory] | None = None,
+    ) -> None:
+        super().__init__()
+        self.app = app
+        # Closing a window must not stop the loop: the controller stops the services first, then finishes.
+        app.setQuitOnLastWindowClosed(False)
+        self.data_dir = data_dir
+        self.argv = argv or []
+        self.environ = environ
+        self.dotenv_path = dotenv_path
+        self.devnet_engine: EngineChoice = devnet_engine
+        self.demo = demo
+        self.wallet_factory = wallet_factory or (lambda d: WalletManager(d, environ=environ))
+        self.extra_panes = extra_panes or []
+        self.entry = EntryWindow()
+        self.entry.startup.retry_requested.connect(self.start)
+        self.services: Services | None = None
+        self.bridge: Bridge | None = None
+        self.main: MainWindow | None = None
+        self.model: WalletModel | None = None
+        self.prefs = GuiPrefs()
+        self.done = asyncio.Event()
+        # Activity for auto-lock: pointer movement and focus changes. (An application-wide eventFilter would see
+        # every event, but on qasync it also intercepts the executor's wake-up events and stalls to_thread calls.)
+        self._last_cursor = QCursor.pos()
+        self.activity_timer = QTimer(self)
+        self.activity_timer.setInterval(int(ACTIVITY_POLL_SECONDS * 1000))
+        self.activity_timer.timeout.connect(self._poll_activity)
+        self.activity_timer.start()
+        app.focusChanged.connect(self._activity)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    def _build_services(self) -> Services:
+        settings = load_settings(self.argv, environ=self.environ, settings_path=settings_file(self.data_dir),
+                                 dotenv_path=self.dotenv_path)  # fmt: skip
+        bus = EventBus()
+        services = Services(load_node_config(settings), self.data_dir, bus=bus, devnet_engine=self.devnet_engine,
+                            wallet=self.wallet_factory(self.data_dir), demo=self.demo)  # fmt: skip
+        self.bridge = Bridge(bus)
+        self.bridge.service_state.connect(self.entry.startup.on_service_state)
+        self.bridge.wallet_state.connect(self._on_wallet_state)
+        return services
+
+    def start(self) -> None:
+        """Start (or retry starting) the services, then show the wizard, the unlock screen or the main window."""
+        self.entry.startup.reset()
+        self.entry.setCurrentWidget(self.entry.startup)
+        self.entry.show()
+        run_async(self.start_services, name="start services")
+
+    async def start_services(self) -> None:
+        """The start sequence as a plain coroutine (awaited by tests and screenshots)."""
+        try:
+            self.services = self._build_services()
+            await self.services.start()
+        except AppError as e:
+            log.warning("start failed: %s", e.user_message)
+            self.entry.startup.failed(e.user_message)
+            return
+        assert self.services.storage is not None
+        self.prefs = await load_prefs(self.services.storage)
+        apply_theme(self.app, self.prefs.theme)
+        self.services.wallet.auto_lock_seconds = self.prefs.auto_lock_minutes * 60 or None
+        await self.route()
+
+    async def route(self) -> None:
+        """Show what the wallet's state calls for."""
+        assert self.services is not None
+        state = self.services.wallet.state
+        if state is LockState.NO_WALLET:
+            await self.show_wizard()
+        elif state is LockState.LOCKED:
+            self.show_unlock()
+        else:
+            self.show_main()
+
+    async def stop(self) -> None:
+        """Close the windows and stop the services."""
+        self._close_main()
+        if self.services is not None:
+            await self.services.stop()
+            self.services = None
+        self.entry.close()
+        self.done.set()
+        self.finished.emit()
+
+    # -- entry screens -------------------------------------------------------------------------------------------
+    async def show_wizard(self) -> SetupWizardView:
+        """The setup wizard (first launch, or after a reset)."""
+        assert self.services is not None
+        if self.entry.wizard is not None:
+            self.entry.removeWidget(self.entry.wizard)
+            self.entry.wizard.deleteLater()
+        wizard = SetupWizardView(SetupWizard(self.services.wallet, probe_chain_id), self._preview_balances)
+        wizard.completed.connect(self._wizard_completed)
+        self.entry.wizard = wizard
+        self.entry.addWidget(wizard)
+        self.entry.setCurrentWidget(wizard)
+        self.entry.show()
+        await wizard.start()
+        return wizard
+
+    async def _preview_balances(self, addresses: Sequence[str]) -> dict[str, tuple[int, int]]:
+        services = self.services
+        if services is None or services.chain is None or services.token is None:
+            return {}
+        chain, token = services.chain, services.token
+        eth = await asyncio.gather(*(chain.get_balance(a) for a in addresses))
+        mor = await asyncio.gather(*(token.balance_of(a) for a in addresses))
+        return {a: (e, m) for a, e, m in zip(addresses, eth, mor, strict=True)}
+
+    def _wizard_completed(self, choice: NetworkChoice) -> None:
+        run_async(lambda: self._apply_network(choice), name="apply network")
+
+    async def _apply_network(self, choice: NetworkChoice) -> None:
+        assert self.services is not None
+        current = network_settings(choice)
+        settings = self.services.settings
+        same = (settings.eth_node_address or "") == current["ETH_NODE_ADDRESS"] and (
+            not settings.eth_node_address or settings.eth_node_chain_id == choice.chain_id
+        )
+        await save_network(self.data_dir, choice)
+        if same:
+            self.show_main()
+        else:
+            await self.restart()
+
+    async def restart(self) -> None:
+        """Rebuild the services (after a network change); the wallet must be unlocked again on the new chain."""
+        self._close_main()
+        if self.services is not None:
+            await self.services.stop()
+            self.services = None
+        self.start()
+
+    def show_unlock(self, reason: str = "") -> UnlockView:
+        """The unlock screen (later launches, after lock or auto-lock)."""
+        assert self.services is not None
+        if self.entry.unlock is None or self.entry.unlock.manager is not self.services.wallet:
+            view = UnlockView(self.services.wallet)
+            view.unlocked.connect(lambda _address: self.show_main())
+            view.reset_requested.connect(self._forgot_password)
+            self.entry.unlock = view
+            self.entry.addWidget(view)
+        self.entry.unlock.prepare(reason)
+        self.entry.setCurrentWidget(self.entry.unlock)
+        self.entry.show()
+        return self.entry.unlock
+
+    def _forgot_password(self) -> None:
+        # Without the password the wallet can only be set up again (from the recovery phrase or key): the wizard
+        # stores it anew with a new app password, replacing the one that was forgotten.
+        run_async(self.show_wizard, name="wizard after a forgotten password")
+
+    # -- main window ---------------------------------------------------------------------------------------------
+    def show_main(self) -> MainWindow:
+        """Build (once per services) and show the main window with its panes."""
+        assert self.services is not None
+        assert self.bridge is not None
+        if self.main is None:
+            self.model = WalletModel(self.services, self.bridge)
+            settings_pane = SettingsPane(self.services, probe_chain_id, self.prefs)
+            settings_pane.theme_changed.connect(self._theme_changed)
+            settings_pane.network_changed.connect(lambda _c: run_async(self.restart, name="restart services"))
+            settings_pane.wallet_reset.connect(self._wallet_reset)
+            panes = [
+                Pane("dashboard", "Dashboard", DashboardPane(self.services, self.model)),
+                Pane("staking", "Staking", StakingPane(self.services, self.model)),
+                Pane("settings", "Settings", settings_pane),
+                *(factory(self.services, self.bridge) for factory in self.extra_panes),
+            ]
+            self.main = MainWindow(self.bridge, panes)
+            self.model.setParent(self.main)
+            self.main.lock_requested.connect(lambda: self.services.wallet.lock("manual") if self.services else None)
+            self.main.closing.connect(lambda: run_async(self.stop, name="shutdown"))
+            self._replay_status()
+        self.entry.hide()
+        self.main.show()
+        assert self.model is not None
+        self.model.request_refresh()
+        self.main_shown.emit()
+        return self.main
+
+    def _replay_status(self) -> None:
+        """The status bar missed the events before the window existed: tell it the current state."""
+        assert self.services is not None
+        assert self.main is not None
+        wallet = self.services.wallet
+        self.main.status.on_wallet_state(WalletState(wallet.address, wallet.state is not LockState.UNLOCKED))
+        if self.services.network is not None:
+            network = self.services.network
+            self.main.status.devnet.setText(f"chain: running ({network.name}, chain id {network.chain_id})")
+
+    def _close_main(self) -> None:
+        if self.main is not None:
+            main, self.main = self.main, None
+            main.closing.disconnect()
+            main.close()
+            main.deleteLater()
+            if self.model is not None:
+                self.model.close()
+            self.model = None
+
+    def _theme_changed(self, theme: Theme) -> None:
+        apply_theme(self.app, theme)
+
+    def _wallet_reset(self) -> None:
+        self._close_main()
+        run_async(self.show_wizard, name="wizard after reset")
+
+    def _on_wallet_state(self, state: WalletState) -> None:
+        if state.locked and state.address is not None and self.main is not None and self.main.isVisible():
+            self.main.hide()
+            self.show_unlock("Locked. Enter your app password to continue.")
+
+    # -- activity for auto-lock ----------------------------------------------------------------------------------
+    def _poll_activity(self) -> None:
+        position = QCursor.pos()
+        if position != self._last_cursor:
+            self._last_cursor = position
+            self._activity()
+
+    def _activity(self, *_args: object) -> None:
+        if self.services is not None and self.services.wallet.state is LockState.UNLOCKED:
+            self.services.wallet.touch()
