@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -22,8 +21,3 @@ async def market(fault_market: FaultMarket) -> FaultMarket:
     """The module's marketplace with every provider alive, honest and un-cooled."""
     await fault_market.reset()
     return fault_market
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path
