@@ -1,4 +1,8 @@
-"""Log watcher: yields decoded SessionOpened/SessionClosed events involving an address, surviving RPC outages."""
+"""Log watcher: yields decoded SessionOpened/SessionClosed events involving an address, surviving RPC outages.
+
+Polling by default; with ``use_subscriptions`` (ETH_NODE_USE_SUBSCRIPTIONS) logs are pushed over a WebSocket
+``eth_subscribe`` and the watcher falls back to polling for good when the subscription fails or drops.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from eth_abi.abi import encode
 
 from app.chain import diamond_abi as abi
 from app.chain.client import ChainClient
+from app.chain.log_subscription import LogSubscription, ws_url_for
 from app.chain.receipts import DecodedEvent, decode_log
 from app.errors import ChainError
 
@@ -24,11 +29,15 @@ def _topic(address: str) -> str:
 
 
 class SessionEventWatcher:
-    """Polls ``eth_getLogs`` every ``interval`` seconds for session events where ``address`` is user or provider.
+    """Watches session events where ``address`` is user or provider (every event when ``address`` is None).
 
-    Polling (the Go node's default, ``ETH_NODE_POLLING_INTERVAL``) works with every RPC, HTTP or WebSocket. An
-    RPC outage is logged and retried on the next tick; no block is skipped, because the cursor only advances
-    after a successful read.
+    Polling ``eth_getLogs`` every ``interval`` seconds (the Go node's default, ``ETH_NODE_POLLING_INTERVAL``) works
+    with every RPC, HTTP or WebSocket. An RPC outage is logged and retried on the next tick; no block is skipped,
+    because the cursor only advances after a successful read. With ``use_subscriptions`` the node pushes the logs
+    over ``ws_url`` (default: the client's URL as ws://, where anvil and geth serve it); the blocks before the
+    subscription are read once by polling, and when the subscription fails the watcher polls from the block of the
+    last pushed event on, so nothing is lost or delivered twice. ``mode`` says which is in use and
+    ``fallback_reason`` why the subscription was given up.
     """
 
     def __init__(
@@ -40,6 +49,8 @@ class SessionEventWatcher:
         interval: float = 10.0,
         from_block: int | None = None,
         max_range: int = 2000,
+        use_subscriptions: bool = False,
+        ws_url: str | None = None,
     ) -> None:
         self.client = client
         self.diamond = diamond
@@ -48,15 +59,35 @@ class SessionEventWatcher:
         self.max_range = max_range
         self.next_block = from_block
         self.last_error: str | None = None
+        self.use_subscriptions = use_subscriptions
+        self.ws_url = ws_url
+        self.mode = "subscription" if use_subscriptions else "polling"
+        self.fallback_reason: str | None = None  # why a subscription gave way to polling
+        self._delivered: set[tuple[int, int]] = set()  # events of block ``next_block - 1`` already yielded
 
-    def _filters(self, start: int, end: int) -> Sequence[dict[str, Any]]:
+    def _filters(self, start: int | None = None, end: int | None = None) -> Sequence[dict[str, Any]]:
         topic0 = ["0x" + e.topic0.hex() for e in SESSION_EVENTS]
-        base = {"address": self.diamond, "fromBlock": start, "toBlock": end}
+        base: dict[str, Any] = {"address": self.diamond}
+        if start is not None:
+            base.update(fromBlock=start, toBlock=end)
         if self.address is None:
             return [{**base, "topics": [topic0]}]
         who = _topic(self.address)
         # user is topic1, provider topic3: two queries, since one filter cannot OR across positions.
         return [{**base, "topics": [topic0, who]}, {**base, "topics": [topic0, None, None, who]}]
+
+    def _fresh(self, event: DecodedEvent) -> bool:
+        """Whether ``event`` was not yielded yet; advances the cursor past its block."""
+        key = (event.block_number, event.log_index)
+        if self.next_block is not None and event.block_number < self.next_block - 1:
+            return False
+        if self.next_block is None or event.block_number >= self.next_block:
+            self.next_block = event.block_number + 1
+            self._delivered.clear()
+        if key in self._delivered:
+            return False
+        self._delivered.add(key)
+        return True
 
     async def poll(self) -> list[DecodedEvent]:
         """One poll: every matching event since the last successful one, oldest first."""
@@ -65,18 +96,48 @@ class SessionEventWatcher:
             self.next_block = latest + 1
             return []
         found: dict[tuple[int, int], DecodedEvent] = {}
-        while self.next_block <= latest:
-            end = min(latest, self.next_block + self.max_range - 1)
-            for params in self._filters(self.next_block, end):
+        # Start at the last delivered block again when a subscription left it: it may have pushed only part of it.
+        start = self.next_block - 1 if self._delivered else self.next_block
+        while start <= latest:
+            end = min(latest, start + self.max_range - 1)
+            for params in self._filters(start, end):
                 for entry in await self.client.get_logs(params):
                     event = decode_log(entry)
                     if event is not None:
                         found[(event.block_number, event.log_index)] = event
-            self.next_block = end + 1
-        return [found[k] for k in sorted(found)]
+            start = end + 1
+        fresh = [found[k] for k in sorted(found) if k not in self._delivered]
+        if self.next_block <= latest:
+            self.next_block = latest + 1
+            self._delivered = {k for k in found if k[0] == latest}
+        return fresh
 
     async def events(self) -> AsyncIterator[DecodedEvent]:
-        """Yield events forever (cancel the consuming task to stop)."""
+        """Yield events forever (cancel the consuming task to stop): pushed when subscribed, else polled."""
+        if self.use_subscriptions:
+            async for event in self._subscribed():
+                yield event
+            self.mode = "polling"
+        async for event in self._polled():
+            yield event
+
+    async def _subscribed(self) -> AsyncIterator[DecodedEvent]:
+        """Events pushed over the subscription (after a catch-up poll); returns when the subscription fails."""
+        try:
+            async with LogSubscription(self.ws_url or ws_url_for(self.client.url), self._filters()) as subscription:
+                # Subscribed first, then read what came before: an event in between is seen twice, never missed.
+                for event in await self.poll():
+                    yield event
+                while True:
+                    pushed = decode_log(await subscription.next())
+                    if pushed is not None and self._fresh(pushed):
+                        yield pushed
+        except ChainError as e:
+            self.last_error = self.fallback_reason = e.user_message
+            log.warning("session event subscription: %s; polling every %g s instead", e.user_message,
+                        self.interval)
+
+    async def _polled(self) -> AsyncIterator[DecodedEvent]:
         while True:
             try:
                 batch = await self.poll()
