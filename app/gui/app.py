@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from app.gui.controller import AppController
     from app.gui.crash import CrashReporter
+    from app.gui.gc_guard import MainThreadGc
     from app.gui.theme import Theme, apply_theme
 
     log_path = _log_to_file()
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Morpheus Node")
     apply_theme(app, Theme.SYSTEM)
+    gc_guard = MainThreadGc(app)  # Qt objects must only ever be freed on this thread
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     reporter = CrashReporter(log_path)
@@ -56,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             loop.run_until_complete(run())
     except KeyboardInterrupt:
         return 130
+    finally:
+        gc_guard.stop()
     return 0
 
 

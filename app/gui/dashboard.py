@@ -98,7 +98,7 @@ class DashboardPane(QWidget):
         self.faucet_button = QPushButton(f"Get {amount(FAUCET_ETH, 'ETH')} and {amount(FAUCET_MOR, 'MOR')}")
         self.faucet_button.clicked.connect(self.fund_from_faucet)
         self.faucet_error = error_label()
-        self.faucet_card.body.addWidget(self.faucet_button)
+        self.faucet_card.body.addWidget(self.faucet_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.faucet_card.body.addWidget(self.faucet_error)
         self.faucet_card.setVisible(services.devnet is not None)
         layout.addWidget(self.faucet_card)

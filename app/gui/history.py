@@ -11,8 +11,8 @@ from eth_abi.abi import encode
 from app.bootstrap.services import Services
 from app.chain import diamond_abi as abi
 from app.chain.receipts import DecodedEvent, decode_log
-from app.chain.units import format_mor
 from app.errors import ChainError
+from app.gui.formatting import amount
 
 HISTORY_BLOCKS = 50_000  # how far back to look: public RPCs refuse unbounded log ranges
 CHUNK_BLOCKS = 10_000
@@ -40,7 +40,7 @@ def _describe(event: DecodedEvent, address: str) -> HistoryEntry | None:
         other = args["to"] if sent else args["from"]
         what = f"sent to {other}" if sent else f"received from {other}"
         sign = "−" if sent else "+"
-        return HistoryEntry(event.block_number, event.tx_hash, what, f"{sign}{format_mor(int(args['value']))}")
+        return HistoryEntry(event.block_number, event.tx_hash, what, f"{sign}{amount(int(args['value']), 'MOR', 6)}")
     if event.name in ("SessionOpened", "SessionClosed"):
         verb = "opened" if event.name == "SessionOpened" else "closed"
         session = "0x" + bytes(args["sessionId"]).hex()[:10]

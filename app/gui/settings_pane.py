@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -47,6 +47,15 @@ WEIGHT_LABELS = {
     "tps": "Speed (tokens per second)", "ttft": "Time to first token", "duration": "Session duration",
     "success": "Success rate", "stake": "Provider stake",
 }  # fmt: skip
+
+
+def _add_all(card: Card, *widgets: QWidget) -> None:
+    """Stack ``widgets`` in ``card``; buttons keep their natural width, on the left."""
+    for widget in widgets:
+        if isinstance(widget, QPushButton):
+            card.body.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
+        else:
+            card.body.addWidget(widget)
 
 
 class SettingsPane(QWidget):
@@ -109,10 +118,16 @@ class SettingsPane(QWidget):
         self.network_button.clicked.connect(self.save_network)
         self.network_status = role_label("", "hint")
         self.network_error = error_label()
-        for widget in (self.network, self.rpc, self.chain_id, self.failover, self.network_button,
-                       self.network_status, self.network_error):  # fmt: skip
-            card.body.addWidget(widget)
+        _add_all(card, self.network, self.rpc, self.chain_id, self.failover, self.network_button, self.network_status,
+                 self.network_error)  # fmt: skip
+        self.network.currentIndexChanged.connect(self._network_picked)
+        self._network_picked()
         return card
+
+    def _network_picked(self) -> None:
+        key = str(self.network.currentData())
+        self.chain_id.setVisible(key == "custom")
+        self.rpc.setEnabled(key != "devnet")
 
     def save_network(self) -> None:
         """Validate the URL (it must answer with the expected chain id), then save network and failover."""
@@ -241,9 +256,7 @@ class SettingsPane(QWidget):
         self.regenerate_button.clicked.connect(self.regenerate_credentials)
         self.api_status = role_label("", "hint")
         self.api_error = error_label()
-        for widget in (self.web_address, self.api_save, cookie, self.regenerate_button, self.api_status,
-                       self.api_error):  # fmt: skip
-            card.body.addWidget(widget)
+        _add_all(card, self.web_address, self.api_save, cookie, self.regenerate_button, self.api_status, self.api_error)
         return card
 
     def save_api_address(self) -> None:
@@ -292,9 +305,8 @@ class SettingsPane(QWidget):
         self.theme.setCurrentIndex(self.theme.findData(prefs.theme.value))
         self.theme.currentIndexChanged.connect(self._theme_chosen)
         self.app_error = error_label()
-        for widget in (folder, open_folder, self.auto_lock, self.auto_lock_save, QLabel("Theme"), self.theme,
-                       self.app_error):  # fmt: skip
-            card.body.addWidget(widget)
+        _add_all(card, folder, open_folder, self.auto_lock, self.auto_lock_save, QLabel("Theme"), self.theme,
+                 self.app_error)  # fmt: skip
         return card
 
     def save_auto_lock(self) -> None:
@@ -327,9 +339,8 @@ class SettingsPane(QWidget):
         self.reset_button = QPushButton("Delete the wallet from this computer")
         self.reset_button.clicked.connect(self.reset_wallet)
         self.reset_error = error_label()
-        card.body.addWidget(self.reset_confirmation)
-        card.body.addWidget(self.reset_button)
-        card.body.addWidget(self.reset_error)
+        self.reset_button.setStyleSheet("color: #d64545;")
+        _add_all(card, self.reset_confirmation, self.reset_button, self.reset_error)
         return card
 
     def reset_wallet(self) -> None:

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chain.units import format_units
 from app.errors import WalletError
+from app.gui.formatting import amount
 from app.gui.password_hint import password_strength
 from app.gui.widgets import Field, error_label, role_label, show_error
 from app.wallet.mnemonic import AddressPreview, validate_mnemonic
@@ -261,7 +261,7 @@ class ImportMnemonicPage(Page):
         self.accounts.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.accounts.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.accounts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.accounts.setMinimumHeight(150)
+        self.accounts.setMinimumHeight(240)
         self.body.addWidget(self.accounts)
         self.phrase.textChanged.connect(self._live_check)
         self.valid = False
@@ -292,11 +292,12 @@ class ImportMnemonicPage(Page):
             eth, mor = balances.get(preview.address, (-1, -1))
             cells = [
                 str(preview.index), preview.address,
-                format_units(eth, "ETH") if eth >= 0 else "—", format_units(mor, "MOR") if mor >= 0 else "—",
+                amount(eth, "ETH") if eth >= 0 else "—", amount(mor, "MOR") if mor >= 0 else "—",
             ]  # fmt: skip
             for col, text in enumerate(cells):
                 self.accounts.setItem(row, col, QTableWidgetItem(text))
-        self.accounts.resizeColumnToContents(0)
+        for column in (0, 2, 3):
+            self.accounts.resizeColumnToContents(column)
         if previews:
             self.accounts.selectRow(0)
 

@@ -168,7 +168,7 @@ class SetupWizardView(QWidget):
                     page.show_failure(f"Balances unavailable: {e.user_message}")
             page.set_accounts(previews, balances)
 
-        run_async(run, name="wizard: preview accounts", busy=[page.show_accounts], error_label=page.check)
+        run_async(run, name="wizard: preview accounts", busy=[page.show_accounts], error_label=page.error)
 
     def _import_mnemonic(self) -> None:
         page = self.import_mnemonic

@@ -165,6 +165,7 @@ async def test_import_phrase_checks_checksum_live_and_picks_an_account(
     await until(lambda: page.accounts.rowCount() == 10)
     assert page.accounts.item(1, 1).text() == DEV_ADDRESS
     assert page.accounts.item(1, 2).text() == "1 ETH"
+    assert page.check.isVisible()  # the checksum verdict stays next to the phrase
     page.accounts.selectRow(1)
     click(qtbot, page.next_button)
     await _finish_on_devnet(qtbot, view)
