@@ -23,7 +23,7 @@ SLACK_S = 1.0  # event-loop and chain round trips on top of the configured timeo
 
 async def _chat_through_failure(market: FaultMarket, victim: FaultyProvider) -> tuple[str, list[str], float]:
     """Open on the victim's bid, chat; (answer text, control messages, seconds until the failover notice)."""
-    session = await market.consumer.open_session(bid_id=victim.bid_hex, duration_s=300, failover=True)
+    session = await market.consumer.open_session(bid_id=victim.bid_hex, duration_s=600, failover=True)
     return await _chat(market, session.id)
 
 
@@ -90,7 +90,7 @@ async def test_provider_answering_garbage_is_detected_at_once(market: FaultMarke
 async def test_provider_signing_with_another_key_is_detected_at_the_first_chunk(market: FaultMarket) -> None:
     victim = await _prepare(market)
     before = len(await _failures(market, victim))
-    session = await market.consumer.open_session(bid_id=victim.bid_hex, duration_s=300, failover=True)
+    session = await market.consumer.open_session(bid_id=victim.bid_hex, duration_s=600, failover=True)
     victim.sign_with(KeySigner(dev_private_keys()[8]))  # the session was approved with the registered key
 
     text, controls, detected = await _chat(market, session.id)

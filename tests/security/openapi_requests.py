@@ -97,10 +97,11 @@ class OpenApiRequests:
             self.value(body_schema) if body_schema is not None else st.none(),
         ).map(build)
 
-    def requests(self) -> st.SearchStrategy[ApiRequest]:
-        ops = [self.operation(path, method, op) for path, item in self.document["paths"].items()
-               for method, op in item.items() if isinstance(op, dict)]
-        return st.one_of(ops)
+    def operations(self) -> dict[str, st.SearchStrategy[ApiRequest]]:
+        """``"METHOD /path"`` → that operation's request strategy, for every documented operation."""
+        return {f"{method.upper()} {path}": self.operation(path, method, op)
+                for path, item in self.document["paths"].items() for method, op in item.items()
+                if isinstance(op, dict)}
 
 
 def _header_safe(value: str) -> str:

@@ -7,6 +7,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from hypothesis import HealthCheck, given, settings
@@ -22,17 +23,23 @@ SKIPPED = {"DELETE /wallet", "POST /wallet/privateKey", "POST /wallet/mnemonic",
            "DELETE /config/ethNode"}
 
 
-def _generate(count: int) -> list[ApiRequest]:
-    document = json.loads((resources_dir() / "openapi" / "openapi.json").read_text())
-    drawn: list[ApiRequest] = []
+def _document() -> dict[str, Any]:
+    return dict(json.loads((resources_dir() / "openapi" / "openapi.json").read_text()))
 
-    @settings(max_examples=count, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(OpenApiRequests(document).requests())
-    def draw(request: ApiRequest) -> None:
-        if request.operation not in SKIPPED:
+
+def _generate(count: int) -> list[ApiRequest]:
+    """About ``count`` requests, spread evenly over the documented operations (minus SKIPPED)."""
+    operations = {k: v for k, v in OpenApiRequests(_document()).operations().items() if k not in SKIPPED}
+    drawn: list[ApiRequest] = []
+    for strategy in operations.values():
+
+        @settings(max_examples=max(2, count // len(operations)), deadline=None,
+                  suppress_health_check=list(HealthCheck), database=None)
+        @given(strategy)
+        def draw(request: ApiRequest) -> None:
             drawn.append(request)
 
-    draw()
+        draw()
     return drawn
 
 
@@ -87,9 +94,9 @@ async def test_generated_requests_never_get_a_500_and_every_error_says_what_is_w
     assert sum(statuses.values()) == len(requests)
 
 
-def test_the_generator_covers_every_documented_operation() -> None:
-    seen = {r.operation for r in _generate(600)}
-    document = json.loads((resources_dir() / "openapi" / "openapi.json").read_text())
-    documented = {f"{m.upper()} {p}" for p, item in document["paths"].items() for m, op in item.items()
+def test_the_generator_covers_every_documented_operation_but_the_skipped() -> None:
+    seen = {r.operation for r in _generate(100)}
+    documented = {f"{m.upper()} {p}" for p, item in _document()["paths"].items() for m, op in item.items()
                   if isinstance(op, dict)}
-    assert documented - SKIPPED - seen == set()
+    assert len(documented) > 50
+    assert seen == documented - SKIPPED

@@ -91,7 +91,7 @@ async def test_no_secret_at_rest_after_a_whole_session(
         consumer = ConsumerService(signer, diamond, MorToken(market.client, market.protocol.addresses.token, sender),
                                    market.client, storage, settings=ConsumerSettings(first_message_timeout_s=5))
         await consumer.start(expiry_interval_s=3600)
-        session = await consumer.open_session(bid_id=market.providers[0].bid_hex, duration_s=300)
+        session = await consumer.open_session(bid_id=market.providers[0].bid_hex, duration_s=600)
         text = "".join([content_of(i.data) async for i in consumer.chat(prompt="hello", session_id=session.id)
                         if isinstance(i, ChunkItem)])
         assert text == "Hello, world!"
