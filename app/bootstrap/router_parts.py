@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
+from app.chain.events import SessionEventWatcher
 from app.chain.token import MorToken
 from app.config.node_config import NodeConfig
 from app.errors import AppError
@@ -27,6 +28,7 @@ class RouterParts:
     consumer: ConsumerService
     provider: ProviderNode | None
     serving: bool = field(default=False)
+    watcher: SessionEventWatcher | None = None
 
     @classmethod
     def build(
@@ -53,7 +55,12 @@ class RouterParts:
             if with_provider
             else None
         )
-        return cls(consumer, provider)
+        # Keeps the consumer's session cache in step with the chain (spec §5.6): polling, or WS when configured.
+        watcher = SessionEventWatcher(
+            chain, diamond.address, signer.address, interval=config.settings.eth_node_polling_interval.total_seconds(),
+            use_subscriptions=config.settings.eth_node_use_subscriptions,
+        )  # fmt: skip
+        return cls(consumer, provider, watcher=watcher)
 
     async def start(self) -> None:
         """Rehydrate the consumer's sessions; serve MOR-RPC if this wallet is a registered provider (or forced).
@@ -61,7 +68,7 @@ class RouterParts:
         A provider that cannot start (port taken, chain unreadable) is reported on the bus and in the log; the
         consumer keeps working — one broken part must not take the others down.
         """
-        found = await self.consumer.start()
+        found = await self.consumer.start(chain_events=self.watcher.events() if self.watcher else None)
         log.info("consumer started: %d open session(s) found on chain", found)
         if self.provider is not None:
             try:

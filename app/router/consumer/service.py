@@ -9,8 +9,9 @@ stored in the chat with a receipt (provider, bid, session, tokens, TTFT, TPS, co
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, AsyncIterable, Collection
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ from app.router.consumer.failover import (
 )
 from app.router.consumer.market import DEFAULT_COOLDOWN_S, Market, MarketSnapshot
 from app.router.consumer.prompt import PromptSender
-from app.router.consumer.sessions import CloseResult, SessionManager
+from app.router.consumer.sessions import CloseResult, SessionEventLike, SessionManager
 from app.router.ports import ChainInfo, MarketplacePort, TokenPort
 from app.signer import Signer
 from app.storage.records import CachedSession, Receipt
@@ -73,6 +74,19 @@ def _title(messages: list[dict[str, Any]]) -> str:
     return "Chat"
 
 
+def _new_session(item: ChatItem) -> str | None:
+    """The session a failover moved the chat to, when ``item`` announces one."""
+    if isinstance(item, ControlItem) and item.text.startswith(NEW_SESSION_PREFIX):
+        return item.text.removeprefix(NEW_SESSION_PREFIX)
+    return None
+
+
+def _log_failed_write(task: asyncio.Future[str]) -> None:
+    """Done-callback of a chat write nobody awaits any more (the answer was abandoned): log, don't lose, errors."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("storing the user's turn failed: %s", task.exception())
+
+
 class ConsumerService:
     """Rank bids, open/close sessions and chat through providers for one wallet."""
 
@@ -102,10 +116,16 @@ class ConsumerService:
         self.tasks = TaskSupervisor("consumer")
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
-    async def start(self, *, expiry_interval_s: float = EXPIRY_INTERVAL_S) -> int:
-        """Rehydrate our open sessions from chain and start the expiry closer; returns the open-session count."""
+    async def start(self, *, expiry_interval_s: float = EXPIRY_INTERVAL_S,
+                    chain_events: AsyncIterable[SessionEventLike] | None = None) -> int:
+        """Rehydrate our open sessions from chain and start the expiry closer; returns the open-session count.
+
+        ``chain_events`` (the session event watcher's ``events()``) keeps the session cache in step with the chain.
+        """
         found = await self.sessions_manager.rehydrate()
         self.tasks.spawn(self.sessions_manager.run_expiry(expiry_interval_s), name="session-expiry")
+        if chain_events is not None:
+            self.tasks.spawn(self.sessions_manager.follow_chain_events(chain_events), name="session-events")
         return found
 
     async def stop(self) -> None:
@@ -191,22 +211,34 @@ class ConsumerService:
             raise PeerError("Nothing to send: give a prompt or the conversation's messages.")
         session = await self._session_for(session_id, chat.session_id if chat else None,
                                           model_id or (chat.model_id if chat else None), duration_s, failover)
-        chat_key = await self._prepare_chat(chat.id if chat else None, chat.session_id if chat else None,
-                                            conversation, session) if store else None
+        # The chat row and the user turn are written while the prompt travels, not before it (time to first
+        # token); anything that needs the chat awaits the write, so the history keeps its order.
+        prepared = asyncio.ensure_future(self._prepare_chat(
+            chat.id if chat else None, chat.session_id if chat else None, conversation, session)) if store else None
+
+        async def chat_key() -> str | None:
+            return await prepared if prepared is not None else None
 
         async def record(segment: Segment) -> None:
-            await self._record(chat_key, segment)
+            await self._record(await chat_key(), segment)
 
         body = {"stream": True, **(params or {})}
         body.pop("messages", None)
         flag = session.failover if failover is None else failover
         items = self.failover.run(session, conversation, body, failover=flag, record=record)
-        async with aclosing(items):
-            async for item in items:
-                if chat_key and isinstance(item, ControlItem) and item.text.startswith(NEW_SESSION_PREFIX):
-                    await self.storage.run(self.storage.sync.chats.update_chat, chat_key,
-                                           session_id=item.text.removeprefix(NEW_SESSION_PREFIX))
-                yield item
+        awaited = False
+        try:
+            async with aclosing(items):
+                async for item in items:
+                    moved_to = _new_session(item)
+                    if prepared is not None and moved_to:
+                        await self.storage.run(self.storage.sync.chats.update_chat, await prepared, session_id=moved_to)
+                    yield item
+            awaited = True
+            await chat_key()  # a failed history write is reported even when no answer was recorded
+        finally:
+            if prepared is not None and not awaited:
+                prepared.add_done_callback(_log_failed_write)  # abandoned or failed answer: still finish, log
 
     async def _prepare_chat(self, chat_id: str | None, chat_session: str | None, conversation: list[dict[str, Any]],
                             session: CachedSession) -> str:

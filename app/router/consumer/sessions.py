@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Collection
+from collections.abc import AsyncIterable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from app.chain.records import Bid, Provider, Session
 from app.errors import AppError, ChainError, PeerError
@@ -61,6 +62,16 @@ class SessionUsage:
         return CloseoutReceipt(session_id=session_id, chain_id=chain_id, timestamp_ms=now_ms(),
                                tps_scaled1000=min(tps, u32), ttft_ms=min(ttft, u32),
                                input_tokens=min(self.input_tokens, u32), output_tokens=min(self.output_tokens, u32))
+
+
+class SessionEventLike(Protocol):
+    """A decoded SessionOpened/SessionClosed log (``app.chain.receipts.DecodedEvent`` satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def args(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +295,31 @@ class SessionManager:
             except AppError as e:
                 log.warning("expired-session check failed: %s", e.user_message)
             await asyncio.sleep(interval_s)
+
+    async def on_chain_event(self, event: SessionEventLike) -> None:
+        """Refresh the cache on a SessionOpened/SessionClosed of this wallet (spec §5.6), e.g. from another node
+        or app using the same wallet: an opened session is cached, a closed one is marked closed."""
+        user = event.args.get("user")
+        session_id = event.args.get("sessionId")
+        if not isinstance(user, str) or user.lower() != self.user.lower() or not isinstance(session_id, bytes):
+            return
+        session = await self.diamond.get_session(session_id)
+        if not session.exists:
+            return
+        sid = _hex(session_id)
+        if event.name == "SessionClosed" or session.closed_at:
+            await self.storage.run(self.storage.sync.sessions.mark_closed, sid, session.closed_at)
+            self.usage.pop(sid, None)
+        elif event.name == "SessionOpened" and await self.storage.run(self.storage.sync.sessions.get, sid) is None:
+            await self._cache_from_chain(session)
+
+    async def follow_chain_events(self, events: AsyncIterable[SessionEventLike]) -> None:
+        """Apply every event of ``events`` to the cache until it ends (give this task an owner)."""
+        async for event in events:
+            try:
+                await self.on_chain_event(event)
+            except AppError as e:
+                log.warning("could not apply %s to the session cache: %s", event.name, e.user_message)
 
     async def rehydrate(self) -> int:
         """Cache our unclosed sessions from chain, newest first; returns how many open ones were found."""
