@@ -44,6 +44,19 @@ fail() {
 }
 
 now() { date +%s.%N; }
+# The HTTP status of a GET, or 000 when nothing answers (python3 rather than curl: one tool fewer on CI images).
+http_status() {
+  python3 - "$1" <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
+        print(response.status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except OSError:
+    print("000")
+PY
+}
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # All descendants of a pid (a one-file build runs the app in a child of the bootloader; anvil is below that).
@@ -115,7 +128,7 @@ stop() {
 
 # --- 1. the devnet --------------------------------------------------------------------------------------------
 smoke_devnet() {
-  local deadline anvil_exe
+  local deadline anvil_exe extracted=""
   start devnet devnet
   deadline=$(( $(date +%s) + READY_TIMEOUT ))
   until grep -q '^  Diamond ' "$WORK/devnet.out" 2>/dev/null; do
@@ -132,7 +145,8 @@ smoke_devnet() {
     anvil_exe=$(readlink "/proc/$p/exe")
     # one folder: <dist>/mor-launch/_internal/anvil; one file: /tmp/_MEIxxxxxx/anvil
     case "$anvil_exe" in
-      */_internal/anvil|*/_MEI*/anvil) echo "smoke: devnet: bundled anvil $anvil_exe" ;;
+      */_internal/anvil) echo "smoke: devnet: bundled anvil $anvil_exe" ;;
+      */_MEI*/anvil) echo "smoke: devnet: bundled anvil $anvil_exe"; extracted=$(dirname "$anvil_exe") ;;
       *) fail "devnet: anvil ran from $anvil_exe, not from the bundle" ;;
     esac
   done
@@ -141,6 +155,7 @@ smoke_devnet() {
   # shellcheck disable=SC2086
   echo "metric devnet_anvil_rss_mb $(( $(rss_kb $ANVIL_PIDS) / 1024 ))"
   stop devnet empty
+  if [ -n "$extracted" ] && [ -e "$extracted" ]; then fail "devnet: the one-file extraction $extracted was left behind"; fi
 }
 
 # --- 2. headless: the router's HTTP API -----------------------------------------------------------------------
@@ -149,7 +164,7 @@ smoke_headless() {
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   WEB_ADDRESS="127.0.0.1:$port" PROXY_ADDRESS="127.0.0.1:0" start headless --headless
   deadline=$(( $(date +%s) + READY_TIMEOUT ))
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthcheck" || true)" = 200 ]; do
+  until [ "$(http_status "http://127.0.0.1:$port/healthcheck")" = 200 ]; do
     kill -0 "$PID" 2>/dev/null || fail "headless: exited before /healthcheck answered"
     [ "$(date +%s)" -lt "$deadline" ] || fail "headless: /healthcheck did not answer 200 within ${READY_TIMEOUT} s"
     sleep 0.1

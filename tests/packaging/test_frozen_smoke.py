@@ -50,6 +50,21 @@ def test_frozen_app_serves_the_devnet_and_stops_cleanly_on_sigterm() -> None:
 
 
 @pytest.mark.frozen
+@needs_build
+def test_frozen_app_reports_a_user_error_in_one_line_without_a_traceback(isolated_data_dir: Path) -> None:
+    assert EXE is not None
+    result = subprocess.run(
+        [str(EXE), "devnet", "fund", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"mor-launch devnet: No devnet is running for the data folder {isolated_data_dir}: "
+        "start one with `mor-launch devnet`."
+    ]
+
+
+@pytest.mark.frozen
 @needs_onedir
 def test_bundle_has_the_offscreen_and_xcb_qt_platform_plugins() -> None:
     platforms = INTERNAL / "PySide6" / "Qt" / "plugins" / "platforms"
