@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -45,12 +46,13 @@ class Tally:
     latencies_ms: list[float] = field(default_factory=list)
     ttft_ms: list[float] = field(default_factory=list)
     prompts: int = 0
-    chunks: int = 0
+    chunks: int = 0  # messages carrying text; fewer than tokens when the provider merged a backlog
+    tokens: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         lat, ttft = self.latencies_ms, self.ttft_ms
-        return {"prompts": self.prompts, "chunks": self.chunks, "errors": len(self.errors),
+        return {"prompts": self.prompts, "chunks": self.chunks, "tokens": self.tokens, "errors": len(self.errors),
                 "error_samples": sorted(set(self.errors))[:5],
                 "chunk_latency_p50_ms": percentile(lat, 50), "chunk_latency_p99_ms": percentile(lat, 99),
                 "chunk_latency_max_ms": max(lat, default=0.0), "ttft_p50_ms": percentile(ttft, 50),
@@ -73,23 +75,27 @@ class Checker:
         self.started = time.monotonic_ns()
 
     def chunk(self, content: str | None) -> None:
-        stamp = parse_stamp(content) if content else None
-        if stamp is None or content is None:
-            return
+        """One received chunk: several stamped tokens when the provider merged a backlog (adaptive batching)."""
         now = time.monotonic_ns()
-        if self.expected == 0:
-            self.tally.ttft_ms.append((now - self.started) / 1e6)
-        seq = int(content.split("@", 1)[0])
-        if seq != self.expected:
-            raise RuntimeError(f"chunk {seq} arrived where {self.expected} was expected")
-        self.expected += 1
-        self.tally.latencies_ms.append((now - stamp) / 1e6)
-        self.tally.chunks += 1
+        tokens = [(t, parse_stamp(t)) for t in content.split()] if content else []
+        for token, stamp in tokens:
+            if stamp is None:
+                continue
+            if self.expected == 0:
+                self.tally.ttft_ms.append((now - self.started) / 1e6)
+            seq = int(token.split("@", 1)[0])
+            if seq != self.expected:
+                raise RuntimeError(f"token {seq} arrived where {self.expected} was expected")
+            self.expected += 1
+            self.tally.latencies_ms.append((now - stamp) / 1e6)
+            self.tally.tokens += 1
+        if any(stamp is not None for _, stamp in tokens):
+            self.tally.chunks += 1
 
     def done(self) -> None:
         self.tally.prompts += 1
         if self.expected != self.tokens:
-            raise RuntimeError(f"the stream ended after {self.expected} of {self.tokens} chunks")
+            raise RuntimeError(f"the stream ended after {self.expected} of {self.tokens} tokens")
 
 
 async def relayed_prompt(port: int, devnet: Devnet, session: tuple[bytes, bytes], check: Checker) -> None:
@@ -195,8 +201,10 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
         "direct": direct.summary(), "relayed": relayed.summary(),
         "added_chunk_latency_p50_ms": percentile(relayed.latencies_ms, 50) - percentile(direct.latencies_ms, 50),
         "added_chunk_latency_p99_ms": percentile(relayed.latencies_ms, 99) - percentile(direct.latencies_ms, 99),
-        "chunks_per_s": relayed.chunks / seconds, "provider_cpu_cores": cpu, "consumers_cpu_cores": own,
-        "provider_loop_lag": final.get("loop_lag", {}), "provider_rss_mb": rss,
+        "chunks_per_s": relayed.chunks / seconds, "tokens_per_s": relayed.tokens / seconds,
+        "load_average": [round(x, 1) for x in os.getloadavg()], "provider_cpu_cores": cpu, "consumers_cpu_cores": own,
+        "provider_loop_lag": final.get("loop_lag", {}),
+        "provider_options": {k: final.get(k) for k in ("coalesce", "gc_freeze", "gc_frozen")}, "provider_rss_mb": rss,
         "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
         "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
         "driver_rss_mb": rss_mb(),
@@ -206,19 +214,24 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
 def report(r: dict[str, Any]) -> None:
     d, x, lag = r["direct"], r["relayed"], r["provider_loop_lag"]
     print(f"{r['sessions']} sessions × {r['rate_per_session']:g} tok/s for {r['seconds']:.0f} s "
-          f"({r['chunks_per_s']:,.0f} chunks/s through one provider using {r['provider_cpu_cores']:.2f} cores; "
+          f"({r['tokens_per_s']:,.0f} tokens/s in {r['chunks_per_s']:,.0f} chunks/s through one provider using "
+          f"{r['provider_cpu_cores']:.2f} cores; load average {r['load_average']}; "
           f"the consumers used {r['consumers_cpu_cores']:.2f} cores)")
-    print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'TTFT p50':>9} {'TTFT p99':>9}")
+    print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'tokens':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'TTFT p50':>9} {'TTFT p99':>9}")
     for name, s in (("direct", d), ("relayed", x)):
-        print(f"{name:<10} {s['prompts']:>8} {s['chunks']:>9} {s['errors']:>7} {s['chunk_latency_p50_ms']:>8.2f} "
-              f"{s['chunk_latency_p99_ms']:>8.2f} {s['chunk_latency_max_ms']:>8.2f} {s['ttft_p50_ms']:>9.2f} "
-              f"{s['ttft_p99_ms']:>9.2f}")
+        print(f"{name:<10} {s['prompts']:>8} {s['chunks']:>9} {s['tokens']:>9} {s['errors']:>7} "
+              f"{s['chunk_latency_p50_ms']:>8.2f} {s['chunk_latency_p99_ms']:>8.2f} "
+              f"{s['chunk_latency_max_ms']:>8.2f} {s['ttft_p50_ms']:>9.2f} {s['ttft_p99_ms']:>9.2f}")
     print(f"added by the router: p50 {r['added_chunk_latency_p50_ms']:.2f} ms, "
           f"p99 {r['added_chunk_latency_p99_ms']:.2f} ms;"
-          f" provider loop lag max {lag.get('max_ms', 0):.1f} ms (p99 {lag.get('p99_ms', 0):.1f} ms);"
+          f" provider loop lag max {lag.get('max_ms', 0):.1f} ms (p99 {lag.get('p99_ms', 0):.1f} ms),"
+          f" of it the provider's own CPU max {lag.get('cpu_max_ms', 0):.1f} ms ({lag.get('cpu_over_50ms', 0)} > 50 ms;"
+          f" its loop thread ran {lag.get('main_thread_cpu_s', 0):.1f} s and waited"
+          f" {lag.get('main_thread_runqueue_wait_s', 0):.1f} s for a CPU); GC max {lag.get('gc_max_ms', {})};"
           f" provider RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB"
           f" ({r['rss_growth_after_warmup_mb']:+.1f} MB after the first quarter)")
+    print("provider options:", r["provider_options"])
     if x["error_samples"]:
         print("errors:", *x["error_samples"], sep="\n  ")
 

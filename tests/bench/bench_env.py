@@ -74,16 +74,29 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
+def sched_seconds(pid: int | None = None) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of ``pid``'s main thread (Linux schedstat)."""
+    try:
+        on_cpu, waiting, _ = Path(f"/proc/{pid or os.getpid()}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 class LoopLagMonitor:
     """Measures event-loop stalls: a task asks to wake every ``interval`` s and records how late it woke.
 
     Garbage-collector pauses are timed too (``gc.callbacks``): a long gen-2 collection is a stall no profile of
-    our own code shows.
+    our own code shows. Each lag is also split by cause: the loop thread's CPU time during the late tick
+    (``time.thread_time``) is work our code did; the rest is time the OS did not run us (a loaded machine).
+    ``cpu_lags_ms`` (the lag, capped at that CPU time) is therefore the stall our own code caused.
     """
 
     def __init__(self, interval: float = 0.01) -> None:
         self.interval = interval
         self.lags_ms: list[float] = []
+        self.cpu_lags_ms: list[float] = []
+        self._sched0 = (0.0, 0.0)
         self.gc_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._gc_start = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -95,6 +108,7 @@ class LoopLagMonitor:
             self.gc_ms[info["generation"]].append((time.perf_counter() - self._gc_start) * 1000)
 
     def start(self) -> None:
+        self._sched0 = sched_seconds()
         gc.callbacks.append(self._on_gc)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -107,14 +121,20 @@ class LoopLagMonitor:
 
     async def _run(self) -> None:
         while True:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(self.interval)
-            self.lags_ms.append((time.perf_counter() - start - self.interval) * 1000)
+            lag = (time.perf_counter() - start - self.interval) * 1000
+            self.lags_ms.append(lag)
+            self.cpu_lags_ms.append(max(0.0, min(lag, (time.thread_time() - cpu) * 1000)))
 
     def summary(self) -> dict[str, Any]:
-        lags = self.lags_ms
+        lags, cpu_lags = self.lags_ms, self.cpu_lags_ms
+        on_cpu, waiting = (now - then for now, then in zip(sched_seconds(), self._sched0, strict=True))
         return {"max_ms": max(lags, default=0.0), "p99_ms": percentile(lags, 99), "samples": len(lags),
                 "over_50ms": sum(1 for lag in lags if lag > 50),
+                "cpu_max_ms": max(cpu_lags, default=0.0), "cpu_p99_ms": percentile(cpu_lags, 99),
+                "cpu_over_50ms": sum(1 for lag in cpu_lags if lag > 50),
+                "main_thread_cpu_s": round(on_cpu, 2), "main_thread_runqueue_wait_s": round(waiting, 2),
                 "gc_max_ms": {str(g): round(max(v, default=0.0), 1) for g, v in self.gc_ms.items()},
                 "gc_count": {str(g): len(v) for g, v in self.gc_ms.items()}}
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import socket
 import statistics
 import tempfile
@@ -73,15 +74,19 @@ def free_port() -> int:
 
 
 async def stream(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> tuple[float, int]:
-    """(seconds to the first content token, content tokens) of one streamed chat completion."""
+    """(seconds to the first content token, content tokens) of one streamed chat completion.
+
+    Tokens are counted by their stamps: a provider that fell behind merges several into one chunk.
+    """
     start, first, count = time.perf_counter(), 0.0, 0
     body = {"model": "bench-model", "messages": MESSAGES, "stream": True}
     async with http.post(url, json=body, headers=headers) as response:
         response.raise_for_status()
         async for line in response.content:
             if line.startswith(b"data: {") and b'"content"' in line:
-                count += 1
                 first = first or time.perf_counter() - start
+                choices = json.loads(line[6:]).get("choices") or [{}]
+                count += (choices[0].get("delta", {}).get("content") or "").count("@")
     return first, count
 
 

@@ -3,18 +3,24 @@
 ``python3 -m tests.bench.provider_proc --rpc-url U --diamond A --model-id 0x.. --backend-url U [--key-index 1]``
 prints ``{"port": ...}`` once MOR-RPC listens, serves until stdin closes, then prints its loop-lag summary and the
 number of requests served. Its pid is what the parent samples for RSS and what py-spy attaches to.
+
+For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
+backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
+import os
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
 from app.config.models_config import parse_models_config
 from app.devnet.accounts import dev_private_keys
+from app.router.provider import controller as controller_module
 from app.router.provider.backend_pool import BackendPool
 from app.router.provider.controller import ProviderController
 from app.router.provider.server import MorRpcServer
@@ -33,6 +39,10 @@ async def main(args: argparse.Namespace) -> None:
         controller = ProviderController(signer, Diamond(client, args.diamond), client, pool)
         server = MorRpcServer(controller, "127.0.0.1", args.port, max_connections=4096)
         await server.start()
+        if os.environ.get("BENCH_NO_COALESCE") == "1":
+            controller_module.coalesce = list  # type: ignore[assignment]
+        if os.environ.get("BENCH_NO_GC_FREEZE") != "1":
+            gc.freeze()  # as ProviderNode.start does
         monitor.start()
         announce({"port": server.address[1], "rss_mb": rss_mb()})
         try:
@@ -41,7 +51,9 @@ async def main(args: argparse.Namespace) -> None:
             await monitor.stop()
             await server.stop()
             await pool.close()
-    announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_mb()})
+    announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_mb(),
+              "coalesce": os.environ.get("BENCH_NO_COALESCE") != "1",
+              "gc_freeze": os.environ.get("BENCH_NO_GC_FREEZE") != "1", "gc_frozen": gc.get_freeze_count()})
 
 
 if __name__ == "__main__":

@@ -120,6 +120,19 @@ class OpenAIBackend:
         yields the whole completion. ``stats`` (optional) is filled in as the answer arrives.
         Raises :class:`BackendError` for HTTP errors, unreachable/slow backends and cut streams.
         """
+        async with aclosing(self.stream_chat_batches(request, stats=stats)) as batches:
+            async for batch in batches:
+                for item in batch:
+                    yield item
+
+    async def stream_chat_batches(
+        self, request: Mapping[str, Any], *, stats: RequestStats | None = None
+    ) -> AsyncGenerator[list[BackendItem], None]:
+        """:meth:`stream_chat`, but each step yields every item that one read of the response held (≥ 1).
+
+        A reader that keeps up gets one item per step; one that fell behind gets the backlog at once
+        (see ``coalesce.py``). Same errors and closing rules as :meth:`stream_chat`.
+        """
         body = dict(request)
         if self.model_name:  # empty for the legacy OPENAI_BASE_URL entry: the client's own model is passed on
             body["model"] = self.model_name
@@ -134,12 +147,12 @@ class OpenAIBackend:
             if response.status >= 400:
                 raise await self._http_error(response)
             if response.content_type == "text/event-stream":
-                async for item in self._sse_items(response, meter, hide_usage):
-                    yield item
+                async for batch in self._sse_batches(response, meter, hide_usage):
+                    yield batch
             else:
                 completion = await self._json_body(response)
                 meter.completion(completion)
-                yield completion
+                yield [completion]
             complete = True
         finally:
             meter.finish()
@@ -190,23 +203,33 @@ class OpenAIBackend:
         except aiohttp.ClientError as e:
             raise BackendError(f"LLM backend at {self.url} failed before answering: {e}") from e
 
-    async def _sse_items(
+    async def _sse_batches(
         self, response: aiohttp.ClientResponse, meter: StatsMeter, hide_usage: bool
-    ) -> AsyncIterator[BackendItem]:
+    ) -> AsyncIterator[list[BackendItem]]:
         decoder = SSEDecoder()
         chunks = 0
         try:
+            # iter_any() hands over everything buffered so far: one network read, however many events it holds.
             async for raw in response.content.iter_any():
+                batch: list[BackendItem] = []
                 for data in decoder.feed(raw):
                     if data.strip() == DONE:
-                        yield DONE
+                        batch.append(DONE)
+                        yield batch
                         return
-                    chunk = self._parse_chunk(data)
+                    try:
+                        chunk = self._parse_chunk(data)
+                    except BackendError:
+                        if batch:
+                            yield batch  # what came before the bad event is relayed, then the error
+                        raise
                     meter.chunk(chunk)
                     chunks += 1
                     if hide_usage and "usage" in chunk and not chunk.get("choices"):
                         continue  # measured above; the client did not ask for it
-                    yield chunk
+                    batch.append(chunk)
+                if batch:
+                    yield batch
         except TimeoutError as e:
             raise self._timeout_error() from e
         except aiohttp.ClientError as e:

@@ -40,6 +40,7 @@ from app.router.ports import ChainInfo, MarketplacePort
 from app.router.provider.backend_pool import BackendPool
 from app.router.provider.backends import BackendError, RequestStats
 from app.router.provider.capacity import has_capacity
+from app.router.provider.coalesce import coalesce
 from app.router.provider.server import Send
 from app.router.provider.sessions import PromptStats, SessionState, SessionStore
 from app.router.provider.user_keys import UserKeyStore
@@ -197,12 +198,14 @@ class ProviderController:
             self.store.touch(session.id)
             stats = RequestStats()
             try:
-                async with aclosing(backend.stream_chat(body, stats=stats)) as items:
-                    async for item in items:
-                        sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
-                        await send(encode_result(request_id, sealed))
-                        # A burst of buffered backend items would otherwise hold the loop from other connections.
-                        await asyncio.sleep(0)
+                async with aclosing(backend.stream_chat_batches(body, stats=stats)) as batches:
+                    async for batch in batches:
+                        # Chunks that piled up while we were busy go out merged: one seal for the backlog.
+                        for item in coalesce(batch):
+                            sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
+                            await send(encode_result(request_id, sealed))
+                            # A burst of buffered items would otherwise hold the loop from other connections.
+                            await asyncio.sleep(0)
             except BackendError as e:
                 log.warning("session 0x%s: backend failed: %s", session.id.hex()[:12], e.user_message)
                 await send(encode_error(request_id, encrypted_error(self.signer, key, _public_detail(e), _now_ms())))
