@@ -79,6 +79,7 @@ async def test_with_failover_every_killed_answer_completes_on_another_provider_w
         rescuer_address = providers[new_id]
         assert providers == {session.id: victim.address, new_id: rescuer_address}, trial
         assert rescuer_address != victim.address
+        await market.consumer.close_session(new_id)  # the rescuer reports and the stake comes back
 
 
 async def test_without_failover_a_killed_answer_is_a_clear_error_and_the_partial_is_kept(market: FaultMarket) -> None:
