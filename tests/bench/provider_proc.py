@@ -23,6 +23,7 @@ from app.devnet.accounts import dev_private_keys
 from app.router.provider import controller as controller_module
 from app.router.provider.backend_pool import BackendPool
 from app.router.provider.controller import ProviderController
+from app.router.provider.node import freeze_startup_heap
 from app.router.provider.server import MorRpcServer
 from app.wallet.signer import KeySigner
 from tests.bench.bench_env import LoopLagMonitor, announce, rss_mb, wait_for_stdin_eof
@@ -42,7 +43,7 @@ async def main(args: argparse.Namespace) -> None:
         if os.environ.get("BENCH_NO_COALESCE") == "1":
             controller_module.coalesce = list  # type: ignore[assignment]
         if os.environ.get("BENCH_NO_GC_FREEZE") != "1":
-            gc.freeze()  # as ProviderNode.start does
+            freeze_startup_heap()  # as ProviderNode.start does
         monitor.start()
         announce({"port": server.address[1], "rss_mb": rss_mb()})
         try:
