@@ -5,6 +5,7 @@
 #   2. `mor-launch --headless` (when the launcher has it) until GET /healthcheck answers 200; same checks.
 #   3. `mor-launch` (the desktop app, offscreen) until its embedded devnet is deployed; no orphans, no Qt or Python
 #      errors on stderr. Its exit code on SIGTERM is reported, and enforced with SMOKE_STRICT_GUI_EXIT=1.
+#   4. the same on a real X server (Xvfb) with Qt's xcb plugin, when Xvfb is installed.
 # Prints `metric <name> <value>` lines (cold start, RSS) that tests/packaging/test_frozen_smoke.py reads.
 #
 #   packaging/smoke.sh [path/to/mor-launch]   default: dist/mor-launch/mor-launch, else dist/onefile/mor-launch
@@ -31,6 +32,7 @@ WORK=$(mktemp -d)
 PID=""
 cleanup() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -KILL "$PID" 2>/dev/null || true; fi
+  if [ -n "${XVFB_PID:-}" ]; then kill -TERM "$XVFB_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -82,11 +84,12 @@ rss_kb() {  # summed RSS of the given pids
   echo "$total"
 }
 
-# start NAME ARGS...: run the executable in the background from an empty folder with its own data folder.
+# start NAME ARGS...: run the executable in the background from an empty folder with its own data folder
+# (Qt platform: $QPA, offscreen unless a step says otherwise).
 start() {
   local name=$1; shift
   mkdir -p "$WORK/$name-data" "$WORK/$name-cwd"
-  (cd "$WORK/$name-cwd" && exec env QT_QPA_PLATFORM=offscreen MOR_DATA_DIR="$WORK/$name-data" \
+  (cd "$WORK/$name-cwd" && exec env QT_QPA_PLATFORM="${QPA:-offscreen}" MOR_DATA_DIR="$WORK/$name-data" \
      PROXY_STORAGE_PATH="$WORK/$name-data" "$EXE" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err") &
   PID=$!
   STARTED=$(now)
@@ -174,26 +177,47 @@ smoke_headless() {
 }
 
 # --- 3. the desktop app, offscreen -----------------------------------------------------------------------------
-smoke_gui() {
-  local deadline
-  start gui
+smoke_gui() {  # smoke_gui NAME
+  local name=$1 deadline
+  start "$name"
   deadline=$(( $(date +%s) + READY_TIMEOUT ))
-  until [ -s "$WORK/gui-data/devnet/rpc.json" ] && [ -s "$WORK/gui-data/devnet/deployment.json" ]; do
-    kill -0 "$PID" 2>/dev/null || fail "gui: exited before its devnet was up"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "gui: no devnet within ${READY_TIMEOUT} s"
+  until [ -s "$WORK/$name-data/devnet/rpc.json" ] && [ -s "$WORK/$name-data/devnet/deployment.json" ]; do
+    kill -0 "$PID" 2>/dev/null || fail "$name: exited before its devnet was up"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$name: no devnet within ${READY_TIMEOUT} s"
     sleep 0.1
   done
-  echo "metric gui_devnet_ready_s $(elapsed "$STARTED" "$(now)")"
+  echo "metric ${name}_devnet_ready_s $(elapsed "$STARTED" "$(now)")"
   sleep 2  # settle before measuring idle memory
   split_pids
   # shellcheck disable=SC2086
-  echo "metric gui_app_rss_mb $(( $(rss_kb $APP_PIDS) / 1024 ))"
-  if [ "${SMOKE_STRICT_GUI_EXIT:-0}" = 1 ]; then stop gui log; else stop gui log report; fi
+  echo "metric ${name}_app_rss_mb $(( $(rss_kb $APP_PIDS) / 1024 ))"
+  if [ "${SMOKE_STRICT_GUI_EXIT:-0}" = 1 ]; then stop "$name" log; else stop "$name" log report; fi
+}
+
+# --- 4. the desktop app on Xvfb: Qt's xcb plugin and the X libraries it needs, from the bundle ---------------
+XVFB_PID=""
+smoke_gui_xcb() {
+  local display_file=$WORK/display deadline
+  Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x800x24 3>"$display_file" 2>"$WORK/xvfb.log" &
+  XVFB_PID=$!
+  deadline=$(( $(date +%s) + 10 ))
+  until [ -s "$display_file" ]; do
+    kill -0 "$XVFB_PID" 2>/dev/null || fail "xvfb: did not start"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "xvfb: no display within 10 s"
+    sleep 0.05
+  done
+  DISPLAY=":$(cat "$display_file")" QPA=xcb smoke_gui gui_xcb
+  kill -TERM "$XVFB_PID"; wait "$XVFB_PID" || true; XVFB_PID=""
 }
 
 USAGE=$("$EXE" --help 2>/dev/null || true)
 smoke_devnet
 if grep -q -- '--headless' <<<"$USAGE"; then smoke_headless
 else echo "smoke: headless: skipped (this mor-launch has no --headless yet)"; fi
-if grep -q 'start the desktop app' <<<"$USAGE"; then smoke_gui
-else echo "smoke: gui: skipped (this mor-launch has no desktop app yet)"; fi
+if grep -q 'start the desktop app' <<<"$USAGE"; then
+  smoke_gui gui
+  if command -v Xvfb >/dev/null 2>&1; then smoke_gui_xcb
+  else echo "smoke: gui_xcb: skipped (Xvfb is not installed: Debian package xvfb)"; fi
+else
+  echo "smoke: gui: skipped (this mor-launch has no desktop app yet)"
+fi
