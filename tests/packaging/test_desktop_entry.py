@@ -29,6 +29,14 @@ def _make_icons() -> ModuleType:
     return module
 
 
+def _unset(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    # setenv first so monkeypatch records the original state and removes what the hook sets afterwards
+    # (delenv of an absent variable records nothing, and the hook's value would leak into later tests).
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
@@ -75,8 +83,7 @@ def test_runtime_hook_points_resources_and_model_into_the_bundle(
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF")
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
-    monkeypatch.delenv("MOR_RESOURCES_DIR", raising=False)
-    monkeypatch.delenv("MOR_LOCAL_MODEL_GGUF", raising=False)
+    _unset(monkeypatch, "MOR_RESOURCES_DIR", "MOR_LOCAL_MODEL_GGUF")
 
     runpy.run_path(str(RTHOOK))
 
@@ -87,7 +94,7 @@ def test_runtime_hook_points_resources_and_model_into_the_bundle(
 def test_runtime_hook_keeps_a_resources_dir_the_user_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     monkeypatch.setenv("MOR_RESOURCES_DIR", "/srv/my-resources")
-    monkeypatch.delenv("MOR_LOCAL_MODEL_GGUF", raising=False)
+    _unset(monkeypatch, "MOR_LOCAL_MODEL_GGUF")
 
     runpy.run_path(str(RTHOOK))
 
