@@ -25,6 +25,7 @@ fi
 EXE=$(cd "$(dirname "$EXE")" && pwd)/$(basename "$EXE")
 READY_TIMEOUT=${SMOKE_READY_TIMEOUT:-120}
 STOP_TIMEOUT=${SMOKE_STOP_TIMEOUT:-30}
+CHILD_GRACE=${SMOKE_CHILD_GRACE:-10}
 # What fails a log on stderr: a traceback, a logged error, Qt failing to load a plugin or a library.
 STDERR_ERRORS='Traceback|^[-0-9 :,]* (ERROR|CRITICAL) |qt\.qpa\.|Could not (load|find) the Qt platform plugin|cannot open shared object'
 
@@ -113,10 +114,14 @@ stop() {
   else
     [ "$code" -eq 0 ] || fail "$name: exit code $code after SIGTERM (expected 0)"
   fi
+  # A child may need a moment after the app is gone (anvil dumps its state when PDEATHSIG reaches it); one that
+  # is still running after CHILD_GRACE seconds is an orphan.
+  deadline=$(( $(date +%s) + CHILD_GRACE ))
   for child in $children; do
-    if kill -0 "$child" 2>/dev/null && [ "$(ps -o stat= -p "$child" | cut -c1)" != Z ]; then
-      fail "$name: child process $child ($(ps -o comm= -p "$child")) outlived mor-launch"
-    fi
+    while kill -0 "$child" 2>/dev/null && [ "$(ps -o stat= -p "$child" | cut -c1)" != Z ]; do
+      [ "$(date +%s)" -lt "$deadline" ] || fail "$name: child process $child ($(ps -o comm= -p "$child")) outlived mor-launch"
+      sleep 0.1
+    done
   done
   if [ "$rule" = empty ]; then
     [ ! -s "$WORK/$name.err" ] || fail "$name: unexpected output on stderr"
