@@ -30,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "--version":
         sys.stdout.write(f"mor-launch {__version__}\n")
         return 0
+    if args and args[0] == "--serve-local-model":  # hidden: a frozen build re-runs itself as the model server
+        from app.devnet.model_process import serve
+
+        return serve(args[1:])
     if args and args[0] == "devnet":
         from app.devnet.cli import main as devnet_main
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
+from app.devnet.model_process import NOT_BUNDLED_MESSAGE, is_frozen, server_command
 from app.errors import DevnetError
 from app.paths import log_dir
 
@@ -161,7 +162,7 @@ class LocalModelServer:
         reason = self.unavailable_reason()
         if reason is not None:
             log.info("local model unavailable: %s", reason)
-            raise DevnetError(MISSING_MESSAGE)
+            raise DevnetError(NOT_BUNDLED_MESSAGE if is_frozen() else MISSING_MESSAGE)
         log_path = self.log_path or log_dir() / "local-model.log"
         # One retry: the free port we picked may be taken by someone else before the server binds it.
         for attempt in (1, 2):
@@ -207,7 +208,7 @@ class LocalModelServer:
     def _command(self) -> list[str]:
         assert self.port is not None
         assert self.model_path is not None
-        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path)]
+        command = [*server_command(), "--model", str(self.model_path)]
         command += ["--model_alias", self.model_name, "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads)]
         # Queue concurrent requests instead of cutting off the running answer (the server's default),
