@@ -18,6 +18,7 @@ class NonceManager:
         self._fetch_pending = fetch_pending
         self._lock = asyncio.Lock()
         self._next: int | None = None
+        self._held: set[int] = set()
 
     @property
     def cached_next(self) -> int | None:
@@ -28,11 +29,23 @@ class NonceManager:
         """Forget the cached nonce; the next reservation reads ``pending`` from the node."""
         self._next = None
 
+    def hold(self, nonce: int) -> None:
+        """A transaction with ``nonce`` is in flight but was not sent through here (found after a restart): hand
+        out only later nonces until it is released, even from a node whose ``pending`` count omits it."""
+        self._held.add(nonce)
+        if self._next is not None:
+            self._next = max(self._next, nonce + 1)
+
+    def release(self, nonce: int) -> None:
+        """The held transaction was mined or dropped: resync from the node (a dropped one frees its nonce)."""
+        self._held.discard(nonce)
+        self._next = None
+
     @asynccontextmanager
     async def reserve(self) -> AsyncIterator[int]:
         async with self._lock:
             if self._next is None:
-                self._next = await self._fetch_pending()
+                self._next = max([await self._fetch_pending(), *(n + 1 for n in self._held)])
             nonce = self._next
             try:
                 yield nonce

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils.crypto import keccak
 from web3.exceptions import Web3RPCError
 
 from app.chain.client import ChainClient, rpc_message
@@ -16,8 +18,9 @@ from app.chain.fees import Fees, bump, eip1559_fees, legacy_fees, with_gas_margi
 from app.chain.nonce import NonceManager
 from app.chain.receipts import TxReceipt
 from app.chain.revert import decode_revert
+from app.chain.tx_journal import JournaledTx, TxJournal, TxState
 from app.chain.units import format_units
-from app.errors import ChainError
+from app.errors import AppError, ChainError
 from app.signer import Signer
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ class TxSender:
         legacy: bool = False,
         policy: EscalationPolicy | None = None,
         gas_margin_percent: int = 20,
+        journal: TxJournal | None = None,
     ) -> None:
         self.client = client
         self.signer = signer
@@ -72,6 +76,7 @@ class TxSender:
         self.gas_margin_percent = gas_margin_percent
         self.nonces = NonceManager(lambda: client.get_transaction_count(signer.address, "pending"))
         self._pending: dict[int, PendingTx] = {}
+        self.journal = journal
 
     @property
     def address(self) -> str:
@@ -80,6 +85,15 @@ class TxSender:
     def pending(self) -> list[PendingTx]:
         """Transactions sent and not yet mined (a caller can find its tx again by purpose or nonce)."""
         return sorted(self._pending.values(), key=lambda p: p.nonce)
+
+    def track(self, pending: PendingTx) -> None:
+        """List a transaction sent before (e.g. by the app before a restart) in ``pending()`` while it is awaited."""
+        self._pending.setdefault(pending.nonce, pending)
+
+    def untrack(self, pending: PendingTx) -> None:
+        """Stop listing a transaction given to ``track``."""
+        if self._pending.get(pending.nonce) is pending:
+            del self._pending[pending.nonce]
 
     async def current_fees(self) -> Fees:
         """EIP-1559 fees (``tip + 2 × baseFee``), or legacy gasPrice when configured or the chain has no base fee."""
@@ -107,12 +121,44 @@ class TxSender:
 
     async def _broadcast(self, tx: dict[str, Any], purpose: str) -> str:
         raw = self.signer.sign_transaction(tx)
+        # The hash of a signed tx (legacy or typed) is keccak of its raw bytes: journal it before it can leave.
+        tx_hash = "0x" + keccak(raw).hex()
+        await self._journal_sent(tx_hash, int(tx["nonce"]), purpose)
+        # An unreachable node or a cancellation leaves the row pending: the raw tx may or may not have arrived,
+        # and a restart (or the caller's retry) finds out which.
         try:
-            tx_hash = await self.client.request(lambda w3: w3.eth.send_raw_transaction(raw), raw_errors=True)
+            await self.client.request(lambda w3: w3.eth.send_raw_transaction(raw), raw_errors=True)
         except Web3RPCError as e:
+            await self.journal_state([tx_hash], "dropped")
             message = rpc_message(e)
             raise TxRejectedError(f"The node rejected the transaction for {purpose}: {_explain(message)}") from e
-        return "0x" + bytes(tx_hash).hex()
+        return tx_hash
+
+    async def _journal_sent(self, tx_hash: str, nonce: int, purpose: str) -> None:
+        if self.journal is None:
+            return
+        entry = JournaledTx(tx_hash, nonce, purpose, self.address.lower(), self.client.chain_id)
+        try:
+            await self.journal.record_sent(entry)
+        except AppError as e:
+            # The chain stays the source of truth; a journal that cannot be written only costs crash recovery.
+            log.warning("could not journal %s (%s): %s", tx_hash, purpose, e.user_message)
+
+    async def journal_state(self, tx_hashes: Sequence[str], state: TxState) -> None:
+        """Record the fate of journaled transactions (no-op without a journal; a journal failure is logged)."""
+        if self.journal is None or not tx_hashes:
+            return
+        try:
+            await self.journal.record_state(list(tx_hashes), state)
+        except AppError as e:
+            log.warning("could not record %s as %s: %s", ", ".join(tx_hashes), state, e.user_message)
+
+    async def settle(self, hashes: Sequence[str], receipt: dict[str, Any]) -> None:
+        """Journal the included hash as mined (or failed, status 0) and its other versions as replaced."""
+        included = receipt_hash(receipt)
+        ok = int(receipt.get("status", 1)) != 0
+        await self.journal_state([included], "mined" if ok else "failed")
+        await self.journal_state([h for h in hashes if h.lower() != included], "replaced")
 
     async def send(
         self,
@@ -141,6 +187,7 @@ class TxSender:
             raw_receipt = await self._wait_escalating(base, pending)
         finally:
             self._pending.pop(nonce, None)
+        await self.settle(pending.hashes, raw_receipt)
         if int(raw_receipt.get("status", 1)) == 0:
             raise await self._explain_failure(base, raw_receipt, purpose)
         return TxReceipt.from_rpc(raw_receipt)
@@ -220,6 +267,14 @@ class TxSender:
         if not receipt.contract_address:
             raise ChainError(f"{purpose}: the transaction was mined but created no contract.")
         return receipt
+
+
+def receipt_hash(receipt: dict[str, Any]) -> str:
+    """A raw receipt's transactionHash (HexBytes, bytes or hex text) as lower-case 0x-hex."""
+    value = receipt["transactionHash"]
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
 
 
 def _ran_out_of_gas(used: int, limit: int) -> bool:

@@ -150,3 +150,5 @@ class PendingTransaction:
     purpose: str
     created: int
     state: str = "pending"
+    sender: str = ""  # lower-case address; "" for rows written before schema v3
+    chain_id: int = 0

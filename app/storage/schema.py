@@ -123,6 +123,14 @@ INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 """
 
 
+# Pending transactions name their sender and chain, so a restart resumes only this wallet's on this chain.
+_V3 = """
+ALTER TABLE pending_transactions ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_transactions ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX pending_transactions_owner ON pending_transactions(sender, chain_id, state);
+"""
+
+
 def fts5_available(conn: sqlite3.Connection) -> bool:
     """Whether this SQLite build has FTS5 (most do; search falls back to LIKE otherwise)."""
     return bool(conn.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0])
@@ -150,7 +158,11 @@ def _to_v2(conn: sqlite3.Connection) -> None:
         log.info("SQLite has no FTS5: chat search will use LIKE")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
+def _to_v3(conn: sqlite3.Connection) -> None:
+    _execute_script(conn, _V3)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

@@ -76,14 +76,16 @@ class PendingTransactionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, tx_hash: str, nonce: int, purpose: str, *, at: int | None = None) -> PendingTransaction:
-        """Record a just-sent transaction as pending."""
-        tx = PendingTransaction(tx_hash.lower(), nonce, purpose, now_ms() if at is None else at)
+    def add(self, tx_hash: str, nonce: int, purpose: str, *, sender: str = "", chain_id: int = 0,
+            at: int | None = None) -> PendingTransaction:
+        """Record a transaction as pending (written before it is broadcast, so a crash cannot lose it)."""
+        tx = PendingTransaction(tx_hash.lower(), nonce, purpose, now_ms() if at is None else at,
+                                sender=sender.lower(), chain_id=chain_id)
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO pending_transactions (hash, nonce, purpose, created, state)"
-                " VALUES (?,?,?,?,?)",
-                (tx.hash, tx.nonce, tx.purpose, tx.created, tx.state),
+                "INSERT OR REPLACE INTO pending_transactions (hash, nonce, purpose, created, state, sender, chain_id)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (tx.hash, tx.nonce, tx.purpose, tx.created, tx.state, tx.sender, tx.chain_id),
             )
         return tx
 
@@ -96,10 +98,27 @@ class PendingTransactionRepository:
                 "UPDATE pending_transactions SET state = ? WHERE hash = ?", (state, tx_hash.lower())
             ).rowcount > 0
 
-    def pending(self) -> list[PendingTransaction]:
-        """Transactions still pending, by nonce."""
+    def get(self, tx_hash: str) -> PendingTransaction | None:
+        """One journaled transaction in whatever state, or None."""
         with self._db.read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM pending_transactions WHERE state = 'pending' ORDER BY nonce, created"
-            ).fetchall()
-        return [PendingTransaction(r["hash"], r["nonce"], r["purpose"], r["created"], r["state"]) for r in rows]
+            row = conn.execute("SELECT * FROM pending_transactions WHERE hash = ?", (tx_hash.lower(),)).fetchone()
+        return _pending_tx(row) if row else None
+
+    def pending(self, sender: str | None = None, chain_id: int | None = None) -> list[PendingTransaction]:
+        """Transactions still pending (of ``sender`` on ``chain_id`` when given), by nonce."""
+        query = "SELECT * FROM pending_transactions WHERE state = 'pending'"
+        args: list[object] = []
+        if sender is not None:
+            query += " AND sender = ?"
+            args.append(sender.lower())
+        if chain_id is not None:
+            query += " AND chain_id = ?"
+            args.append(chain_id)
+        with self._db.read() as conn:
+            rows = conn.execute(query + " ORDER BY nonce, created", args).fetchall()
+        return [_pending_tx(r) for r in rows]
+
+
+def _pending_tx(row: sqlite3.Row) -> PendingTransaction:
+    return PendingTransaction(row["hash"], row["nonce"], row["purpose"], row["created"], row["state"],
+                              sender=row["sender"], chain_id=row["chain_id"])
