@@ -35,8 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.gui.controller import AppController
     from app.gui.crash import CrashReporter
     from app.gui.gc_guard import MainThreadGc
+    from app.gui.refcount_guard import pin_singletons
     from app.gui.theme import Theme, apply_theme
 
+    pin_singletons()  # before any Qt call: PySide6 6.12 on CPython 3.11 leaks references to None
     log_path = _log_to_file()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mor-node"])
     assert isinstance(app, QApplication)

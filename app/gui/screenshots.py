@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.gui.controller import AppController
 from app.gui.dashboard import DashboardPane
+from app.gui.refcount_guard import pin_singletons
 from app.gui.staking import StakingPane
 from app.gui.theme import Theme, apply_theme
 from app.gui.tx_flow import ConfirmDialog, TxPlan
@@ -197,6 +198,7 @@ async def capture(out: Path, data_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: ``python3 -m app.gui.screenshots <folder>``."""
     args = sys.argv[1:] if argv is None else argv
+    pin_singletons()
     out = Path(args[0] if args else "docs/screenshots")
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)

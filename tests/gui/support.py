@@ -18,10 +18,13 @@ from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.events import EventBus
 from app.gui.gc_guard import MainThreadGc
+from app.gui.refcount_guard import pin_singletons
 from app.gui.tx_flow import ConfirmDialog
 from app.wallet.keystore import ScryptParams
 from app.wallet.manager import WalletManager
 from app.wallet.secret import WalletSecret
+
+pin_singletons()  # as the app does; without it a long GUI test run aborts with "deallocating None"
 
 PASSWORD = "correct horse battery"
 FAST_SCRYPT = ScryptParams(n=2**4)
