@@ -5,6 +5,8 @@ and decryption at the consumer. When the provider falls behind (a slow or starve
 that reads slowly), backend chunks pile up in the socket buffer; relaying them one by one keeps that backlog and
 its latency for the rest of the answer. Merging the chunks that one read returned is adaptive: a provider that
 keeps up sends one chunk per token as before, one that falls behind sends fewer, larger chunks and catches up.
+The controller merges only while it is behind (``CONGESTED_S``): a bursty backend read by an idle provider is
+relayed chunk by chunk.
 
 OpenAI semantics are kept: a ``chat.completion.chunk`` delta may carry several tokens' text. Only plain text
 deltas (``content`` or ``reasoning_content`` alone, one choice, no finish reason, logprobs or usage) whose other

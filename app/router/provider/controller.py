@@ -46,7 +46,7 @@ from app.router.provider.sessions import PromptStats, SessionState, SessionStore
 from app.router.provider.user_keys import UserKeyStore
 from app.signer import Signer
 
-__all__ = ["ERR_NOT_OUR_BID", "ERR_NOT_OUR_SESSION", "VERSION", "ProviderController", "RequestRefused"]
+__all__ = ["CONGESTED_S", "ERR_NOT_OUR_BID", "ERR_NOT_OUR_SESSION", "VERSION", "ProviderController", "RequestRefused"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ VERSION = f"morpheus-py/{__version__}"
 ERR_NOT_OUR_BID = "The bid belongs to another provider; request the session from that provider."
 ERR_NOT_OUR_SESSION = "The session belongs to another provider's bid; send its prompts to that provider."
 _U32 = (1 << 32) - 1
+CONGESTED_S = 0.01
+"""When relaying a chunk (seal + send + one loop turn) takes this long or longer on average, the provider is behind
+and the chunks that piled up meanwhile are merged (adaptive batching). Below it every backend chunk goes out on
+its own, so consumers that count one token per chunk keep counting right."""
+_SMOOTHING = 0.25  # weight of the latest turn: one hiccup (a GC pass, a scheduler delay) does not switch merging on
 _CHAT_TYPES = (None, "", "chat", "chat_completion")
 
 DelegationCheck = Callable[[str, str], Awaitable[bool]]
@@ -82,6 +87,7 @@ class ProviderController:
         delegation: DelegationCheck | None = None,
         user_keys: UserKeyStore | None = None,
         session_refresh_s: float = 30.0,
+        congested_s: float = CONGESTED_S,
         version: str = VERSION,
     ) -> None:
         self.signer = signer
@@ -92,6 +98,7 @@ class ProviderController:
         self.delegation = delegation
         self.user_keys = user_keys
         self.session_refresh_s = session_refresh_s
+        self.congested_s = congested_s
         self.version = version
 
     @property
@@ -198,14 +205,17 @@ class ProviderController:
             self.store.touch(session.id)
             stats = RequestStats()
             try:
+                turn_s = 0.0  # smoothed time to relay one chunk
                 async with aclosing(backend.stream_chat_batches(body, stats=stats)) as batches:
                     async for batch in batches:
-                        # Chunks that piled up while we were busy go out merged: one seal for the backlog.
-                        for item in coalesce(batch):
+                        # Chunks that piled up while we were behind go out merged: one seal for the backlog.
+                        for item in coalesce(batch) if turn_s >= self.congested_s else batch:
+                            started_turn = time.monotonic()
                             sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
                             await send(encode_result(request_id, sealed))
                             # A burst of buffered items would otherwise hold the loop from other connections.
                             await asyncio.sleep(0)
+                            turn_s += (time.monotonic() - started_turn - turn_s) * _SMOOTHING
             except BackendError as e:
                 log.warning("session 0x%s: backend failed: %s", session.id.hex()[:12], e.user_message)
                 await send(encode_error(request_id, encrypted_error(self.signer, key, _public_detail(e), _now_ms())))

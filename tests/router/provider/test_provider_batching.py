@@ -90,20 +90,33 @@ async def test_a_paced_stream_comes_out_one_token_per_batch() -> None:
     assert [n for n in texts_per_batch if n] == [1, 1, 1, 1]  # role, finish and [DONE] may ride along
 
 
-async def test_the_provider_relays_a_backlog_as_one_merged_chunk_and_counts_every_token(
+async def prompt_through_provider(devnet: Devnet, backend_url: str, congested_s: float) -> tuple[list[Any], int]:
+    """One prompt through our provider reading ``backend_url``: (decrypted items, output tokens it measured)."""
+    entry = {"modelId": "0x" + devnet.model_id.hex(), "modelName": "served-model", "apiType": "openai",
+             "apiUrl": backend_url}
+    models = parse_models_config({"models": [entry]}, "test models-config")
+    async with running_provider(devnet, models) as (server, controller):
+        controller.congested_s = congested_s
+        user = devnet.protocol.user
+        res = c.approval(await c.exchange(server.address[1], c.session_request(user.signer, devnet.bid_id, STAKE)))
+        session_id = await devnet.open_session(user, res.approval, res.approval_sig)
+        responses = await c.exchange(server.address[1], c.prompt(user.signer, session_id, CHAT))
+        state = controller.store.get(session_id)
+    assert state is not None
+    return c.open_answer(responses, user.signer, res.pub_key).items, state.prompts[0].output_tokens
+
+
+async def test_a_provider_that_is_behind_relays_the_backlog_as_one_chunk_and_counts_every_token(
     fresh_chain: Devnet, burst: BurstBackend
 ) -> None:
-    entry = {"modelId": "0x" + fresh_chain.model_id.hex(), "modelName": "served-model", "apiType": "openai",
-             "apiUrl": burst.base_url}
-    models = parse_models_config({"models": [entry]}, "test models-config")
-    async with running_provider(fresh_chain, models) as (server, controller):
-        user = fresh_chain.protocol.user
-        res = c.approval(await c.exchange(server.address[1], c.session_request(user.signer, fresh_chain.bid_id, STAKE)))
-        session_id = await fresh_chain.open_session(user, res.approval, res.approval_sig)
-        responses = await c.exchange(server.address[1], c.prompt(user.signer, session_id, CHAT))
-        answer = c.open_answer(responses, user.signer, res.pub_key)
-        stats = controller.store.get(session_id)
-    assert answer.items == [_chunk({"role": "assistant"}), _chunk({"content": "Hello, world!"}),
-                            _chunk({}, "stop"), DONE]
-    assert stats is not None
-    assert stats.prompts[0].output_tokens == len(TOKENS)  # measured on the backend's chunks, before merging
+    items, output_tokens = await prompt_through_provider(fresh_chain, burst.base_url, congested_s=0.0)
+    assert items == [_chunk({"role": "assistant"}), _chunk({"content": "Hello, world!"}), _chunk({}, "stop"), DONE]
+    assert output_tokens == len(TOKENS)  # measured on the backend's chunks, before merging
+
+
+async def test_a_provider_that_keeps_up_relays_a_bursty_backend_chunk_by_chunk(
+    fresh_chain: Devnet, burst: BurstBackend
+) -> None:
+    items, _ = await prompt_through_provider(fresh_chain, burst.base_url, congested_s=60.0)
+    assert items == [_chunk({"role": "assistant"}), *(_chunk({"content": t}) for t in TOKENS), _chunk({}, "stop"),
+                     DONE]
