@@ -12,12 +12,14 @@ from pathlib import Path
 from app.bootstrap.chain_status import poll_chain_status
 from app.bootstrap.network import network_for_chain, plan_chain
 from app.bootstrap.router_parts import RouterParts
+from app.bootstrap.tx_journal import StorageTxJournal
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
 from app.chain.multicall import Multicall
 from app.chain.networks import NetworkConfig, devnet_network
 from app.chain.token import MorToken
 from app.chain.tx import TxSender
+from app.chain.tx_recovery import resume_pending
 from app.config.node_config import NodeConfig
 from app.devnet.demo import DemoMarketplace
 from app.devnet.progress import StartupStep
@@ -69,6 +71,7 @@ class Services:
         self.sender: TxSender | None = None
         self.router: RouterParts | None = None
         self._router_start: asyncio.Task[None] | None = None
+        self._tx_recovery: asyncio.Task[object] | None = None
         self.with_provider = with_provider
         self.with_demo = demo
         self.demo: DemoMarketplace | None = None
@@ -185,7 +188,10 @@ class Services:
         """Give the chain wrappers a sender for the unlocked wallet (no-op before the chain is up)."""
         if self.chain is None or self.diamond is None or self.token is None or self.network is None:
             return
-        self.sender = TxSender(self.chain, self.wallet.signer, legacy=self.settings.eth_node_legacy_tx)
+        journal = StorageTxJournal(self.storage) if self.storage is not None else None
+        self.sender = TxSender(self.chain, self.wallet.signer, legacy=self.settings.eth_node_legacy_tx,
+                               journal=journal)
+        self._resume_transactions(self.sender)
         self.diamond = self.diamond.with_sender(self.sender)
         self.token = MorToken(self.chain, self.network.mor, self.sender)
         log.info("wallet %s attached to the chain wrappers", self.sender.signer.address)
@@ -195,6 +201,21 @@ class Services:
                 with_provider=self.with_provider,
             )
             self._router_start = self.tasks.spawn(self._start_router(self.router), name="router-start")
+
+    # -- transactions from before a restart (the pending-tx journal) --------------------------------------------
+    def _resume_transactions(self, sender: TxSender) -> None:
+        """Settle this wallet's journaled transactions in the background; each outcome is published on the bus
+        as ``app.chain.tx_recovery.RecoveredTransaction`` (e.g. "… was found and finished: mined in block …")."""
+        self._stop_tx_recovery()
+        if sender.journal is not None:
+            self._tx_recovery = self.tasks.spawn(resume_pending(sender, publish=self.bus.publish),
+                                                 name="tx-recovery")
+
+    def _stop_tx_recovery(self) -> None:
+        # Its sender is being replaced or dropped; unsettled rows stay journaled for the next unlock.
+        if self._tx_recovery is not None:
+            self._tx_recovery.cancel()
+            self._tx_recovery = None
 
     async def _start_router(self, router: RouterParts) -> None:
         async with self._step("router", "starting the consumer and provider sides") as detail:
@@ -210,6 +231,7 @@ class Services:
         router, self.router = self.router, None  # swapped now, so an unlock right after builds a fresh one
         if router is not None:
             self.tasks.spawn(router.stop(), name="router-stop")
+        self._stop_tx_recovery()
         self.sender = None
         if self.diamond is not None:
             self.diamond = Diamond(self.diamond.client, self.diamond.address, multicall=self.diamond.multicall)
