@@ -73,14 +73,28 @@ def _concurrency(since: float) -> list[Row]:
         x, lag = data["relayed"], data["provider_loop_lag"]
         label = (f"{data['sessions']} sessions × {data['rate_per_session']:g} tok/s, "
                  f"{data['seconds'] / 60:.1f} min{stale}")
+        d = data["direct"]
+        tokens = f"{x['tokens']:,} tokens in " if "tokens" in x else ""
         rows += [
-            (f"{label}: errors", f"{x['errors']} in {x['prompts']} answers / {x['chunks']:,} chunks",
+            (f"{label}: errors", f"{x['errors']} in {x['prompts']} answers / {tokens}{x['chunks']:,} chunks",
              _verdict(x["errors"] == 0 and data["sessions"] >= 100, "0 errors at ≥ 100 sessions")),
-            (f"{label}: chunk latency added by the router",
+            (f"{label}: token latency added by the router",
              f"p50 {data['added_chunk_latency_p50_ms']:.1f} ms, p99 {data['added_chunk_latency_p99_ms']:.1f} ms",
              "no target (reported)"),
-            (f"{label}: provider event-loop stall", f"max {lag.get('max_ms', 0):.0f} ms, "
-             f"{lag.get('over_50ms', 0)} stalls > 50 ms", _verdict(lag.get("max_ms", 0) <= 50, "≤ 50 ms")),
+            (f"{label}: TTFT relayed (direct)", f"p50 {x['ttft_p50_ms']:.0f} ms ({d['ttft_p50_ms']:.0f}), "
+             f"p99 {x['ttft_p99_ms']:.0f} ms ({d['ttft_p99_ms']:.0f})", "no target (reported)"),
+            (f"{label}: provider event-loop stall, wall clock", f"max {lag.get('max_ms', 0):.0f} ms, "
+             f"{lag.get('over_50ms', 0)} stalls > 50 ms; GC max {max(lag.get('gc_max_ms', {'0': 0}).values()):.0f} ms",
+             _verdict(lag.get("max_ms", 0) <= 50, "≤ 50 ms")),
+        ]
+        if "cpu_max_ms" in lag:
+            rows.append((f"{label}: provider loop iterations by CPU time (stalls our code caused)",
+                         f"max {lag['cpu_max_ms']:.0f} ms, {lag['cpu_over_50ms']} of {lag.get('iterations', 0):,}"
+                         " > 50 ms; the loop thread ran "
+                         f"{lag['main_thread_cpu_s']:.0f} s, waited {lag['main_thread_runqueue_wait_s']:.0f} s "
+                         "for a CPU",
+                         _verdict(lag["cpu_max_ms"] <= 50, "≤ 50 ms")))
+        rows += [
             (f"{label}: provider RSS start → end", f"{data['rss_start_mb']:.0f} → {data['rss_end_mb']:.0f} MB "
              f"({data['rss_growth_after_warmup_mb']:+.1f} after warm-up), {data['provider_cpu_cores']:.2f} cores",
              "flat"),
