@@ -10,6 +10,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from app.bootstrap.tx_journal import StorageTxJournal
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
 from app.chain.multicall import Multicall
@@ -59,7 +60,7 @@ async def main(mode: str, rpc_url: str, diamond: str, token: str, multicall: str
     signer = KeySigner(dev_private_keys()[int(key_index)])
     storage = await AsyncStorage.open(Path(data_dir) / "node.sqlite3")
     async with ChainClient([rpc_url], backoff=0.05) as client:
-        sender = TxSender(client, signer, policy=WAIT_FOREVER)
+        sender = TxSender(client, signer, policy=WAIT_FOREVER, journal=StorageTxJournal(storage))  # as Services
         chain_diamond = Diamond(client, diamond, sender, Multicall(client, multicall))
         consumer = ConsumerService(signer, chain_diamond, MorToken(client, token, sender), client, storage,
                                    settings=ConsumerSettings(first_message_timeout_s=10))

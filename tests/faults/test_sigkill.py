@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from app.bootstrap.tx_journal import StorageTxJournal
 from app.chain.tx import TxSender
+from app.chain.tx_recovery import RecoveredTransaction, resume_pending
 from app.router.consumer.service import ConsumerService
 from app.storage.store import AsyncStorage
-from tests.chain.conftest import FAST_POLICY
+from tests.chain.conftest import FAST_POLICY, eventually
 from tests.chain.protocol_env import MOR
 from tests.faults.market import FaultMarket
 from tests.faults.sigkill_child import SINK
@@ -140,19 +142,35 @@ async def test_killed_mid_transaction_the_tx_is_finished_and_nonces_continue(
     assert int(mined["nonce"], 16) == nonce + 1
 
 
-@pytest.mark.xfail(strict=True, reason="TxSender does not journal sent transactions (storage.pending_txs exists but "
-                   "nothing writes it), so a restart cannot find a pending tx by hash")
-async def test_killed_mid_transaction_the_restarted_app_knows_the_pending_tx_by_hash(
+async def test_killed_mid_transaction_the_restarted_app_finds_the_pending_tx_by_hash_and_finishes_it(
     market: FaultMarket, tmp_path: Path
 ) -> None:
     await _funded_user(market)
-    tx_hash, _ = await _killed_mid_transaction(market, tmp_path)
-    await market.client.rpc("evm_setAutomine", [True])
-    await market.client.rpc("evm_mine", [])
-
+    tx_hash, nonce = await _killed_mid_transaction(market, tmp_path)  # still in the pool: auto-mining is off
     storage = await AsyncStorage.open(tmp_path / "node.sqlite3")
     try:
-        journal = await storage.run(storage.sync.pending_txs.pending)
+        try:
+            journal = await storage.run(storage.sync.pending_txs.pending)
+            assert tx_hash.lower() in [t.hash for t in journal]
+
+            user = party(market.client, USER_INDEX, market.protocol)
+            restarted = TxSender(market.client, user.signer, policy=FAST_POLICY, journal=StorageTxJournal(storage))
+            events: list[RecoveredTransaction] = []
+            resuming = asyncio.ensure_future(resume_pending(restarted, wait_s=30, publish=events.append))
+            await eventually(lambda: bool(events))
+            assert (events[0].outcome, events[0].tx_hash) == ("waiting", tx_hash.lower())
+            follow_up = asyncio.ensure_future(restarted.transfer_eth(SINK, 1))
+            await eventually(lambda: any(p.nonce == nonce + 1 for p in restarted.pending()))
+        finally:
+            await market.client.rpc("evm_setAutomine", [True])
+        await market.client.rpc("evm_mine", [])
+        [outcome] = await asyncio.wait_for(resuming, 10)
+        receipt = await asyncio.wait_for(follow_up, 10)
+
+        assert outcome.outcome == "mined" and "found and finished" in outcome.message
+        row = await storage.run(storage.sync.pending_txs.get, tx_hash)
+        assert row is not None and row.state == "mined"
+        mined = await market.client.rpc("eth_getTransactionByHash", [receipt.tx_hash])
+        assert int(mined["nonce"], 16) == nonce + 1
     finally:
         await storage.close()
-    assert tx_hash.lower() in [t.hash for t in journal]
