@@ -22,18 +22,21 @@ from app.events import EventBus
 from app.router.consumer.client import Endpoint, MorRpcClient, SessionGrant
 from app.router.consumer.events import ConsumerSessionClosed, ConsumerSessionOpened
 from app.router.consumer.failures import NoProviderError, OpenAttempt
-from app.router.consumer.market import Market, stake_amount
+from app.router.consumer.market import Market
 from app.router.morrpc.receipts import CloseoutReceipt, sign_personal
 from app.router.ports import ChainInfo, MarketplacePort, TokenPort
 from app.signer import Signer
 from app.storage.records import CachedSession, ProviderRequest, now_ms
 from app.storage.store import AsyncStorage
 
-__all__ = ["MIN_SESSION_S", "CloseResult", "SessionManager", "SessionUsage"]
+__all__ = ["MIN_SESSION_S", "OPEN_MARGIN_S", "CloseResult", "SessionManager", "SessionUsage", "open_stake"]
 
 log = logging.getLogger(__name__)
 
 MIN_SESSION_S = 300  # openSession reverts below 5 minutes
+# Sessions are staked for at least MIN_SESSION_S + this. A provider claim mined between our read of supply and
+# budget and our openSession shrinks the stipend a little (10 s of 300 covers claims of ~3 % of the compute pool).
+OPEN_MARGIN_S = 10
 REHYDRATE_PAGE = 255
 REHYDRATE_CLOSED_PAGES = 3  # stop after this many pages in which every session is closed (spec §5.6)
 
@@ -148,7 +151,7 @@ class SessionManager:
         snapshot = await self.market.snapshot(model, omit=omit)
         attempts: list[OpenAttempt] = []
         for ranked in snapshot.bids:
-            amount = _amount(snapshot.supply, snapshot.budget, ranked.price_per_second, duration_s, direct)
+            amount = open_stake(snapshot.supply, snapshot.budget, ranked.price_per_second, duration_s, direct)
             try:
                 grant = await self._initiate(ranked.provider, ranked.bid, amount)
             except PeerError as e:
@@ -169,7 +172,7 @@ class SessionManager:
         provider = await self.diamond.get_provider(bid.provider)
         now = await self.chain.block_timestamp()
         supply, budget = await asyncio.gather(self.diamond.total_mor_supply(now), self.diamond.todays_budget(now))
-        amount = _amount(supply, budget, bid.price_per_second, duration_s, direct)
+        amount = open_stake(supply, budget, bid.price_per_second, duration_s, direct)
         grant = await self._initiate(provider, bid, amount)
         return await self.open_with_approval(bid, provider, grant, amount, direct=direct, failover=failover)
 
@@ -360,10 +363,18 @@ def _check_duration(duration_s: int) -> None:
                          f"{duration_s} s is too short.")
 
 
-def _amount(supply: int, budget: int, price: int, duration_s: int, direct: bool) -> int:
-    stake = stake_amount(supply, budget, price, duration_s)
+def open_stake(supply: int, budget: int, price: int, duration_s: int, direct: bool) -> int:
+    """The amount to send with ``openSession`` for ``duration_s`` (wei): never one the contract rounds below 300 s.
+
+    The contract floors twice (``stakeToStipend`` and ``stipend / price``), so the exact inverse
+    ``supply × price × duration // budget`` lands on ``duration − 1`` s whenever the division is inexact — with
+    any provider claims on chain, nearly always (19.000000001546623191 MOR at 2e14 wei/s gave 299 s and reverted
+    SessionTooShort). Hence: round the stake up, and never stake for less than ``MIN_SESSION_S + OPEN_MARGIN_S``.
+    """
+    asked = max(duration_s, MIN_SESSION_S + OPEN_MARGIN_S)
+    stake = -(-supply * price * asked // budget) if budget > 0 else 0
     # The contract derives endsAt from stakeToStipend(amount) in both modes and, for direct sessions, also wants
     # amount ≥ price × duration; upstream's bare price × duration makes sessions "too short" whenever supply exceeds
     # today's budget, so direct mode sends whichever is larger.
-    return max(stake, price * duration_s) if direct else stake
+    return max(stake, price * asked) if direct else stake
 
