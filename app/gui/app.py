@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.gui.controller import AppController
     from app.gui.crash import CrashReporter
     from app.gui.gc_guard import MainThreadGc
+    from app.gui.part2_wiring import Part2
     from app.gui.refcount_guard import pin_singletons
     from app.gui.theme import Theme, apply_theme
 
@@ -49,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     reporter = CrashReporter(log_path)
     reporter.install(loop)
-    controller = AppController(app, paths.data_dir(), argv=args)
+    part2 = Part2()
+    controller = AppController(
+        app, paths.data_dir(), argv=args, extra_panes=[part2.panes], window_hooks=[part2.attach]
+    )
 
     async def run() -> None:
         controller.start()

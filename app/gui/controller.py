@@ -11,12 +11,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QStackedWidget, QWidget
 
+from app.bootstrap.api_wiring import build_api_server, load_auth
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.devnet.service import EngineChoice
 from app.errors import AppError
-from app.events import EventBus, WalletState
+from app.events import EventBus, ServiceState, WalletState
 from app.gui.async_slot import run_async
 from app.gui.bridge import Bridge
 from app.gui.chain_probe import probe_chain_id
@@ -30,14 +31,17 @@ from app.gui.theme import Theme, apply_theme
 from app.gui.unlock_view import UnlockView
 from app.gui.wallet_model import WalletModel
 from app.gui.wizard_view import SetupWizardView
+from app.router.api.server import ApiServer
 from app.wallet.manager import LockState, WalletManager
 from app.wallet.networks import NetworkChoice
 from app.wallet.wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 
-PaneFactory = Callable[[Services, Bridge], Pane]
-"""Builds one extra pane (marketplace, chat, provider) for a started Services."""
+PaneFactory = Callable[[Services, Bridge], "Pane | list[Pane]"]
+"""Builds extra panes (marketplace, chat, provider) for a started Services."""
+WindowHook = Callable[[MainWindow], None]
+"""Called once the main window exists (e.g. to connect pane shortcuts)."""
 ACTIVITY_POLL_SECONDS = 5.0
 
 
@@ -77,6 +81,8 @@ class AppController(QObject):
         demo: bool = True,
         wallet_factory: Callable[[Path], WalletManager] | None = None,
         extra_panes: list[PaneFactory] | None = None,
+        window_hooks: list[WindowHook] | None = None,
+        serve_api: bool = True,
     ) -> None:
         super().__init__()
         self.app = app
@@ -90,6 +96,9 @@ class AppController(QObject):
         self.demo = demo
         self.wallet_factory = wallet_factory or (lambda d: WalletManager(d, environ=environ))
         self.extra_panes = extra_panes or []
+        self.window_hooks = window_hooks or []
+        self.serve_api = serve_api
+        self.api: ApiServer | None = None
         self.entry = EntryWindow()
         self.entry.startup.retry_requested.connect(self.start)
         self.services: Services | None = None
@@ -135,11 +144,32 @@ class AppController(QObject):
             log.warning("start failed: %s", e.user_message)
             self.entry.startup.failed(e.user_message)
             return
+        if self.serve_api:
+            await self._start_api(self.services)
         assert self.services.storage is not None
         self.prefs = await load_prefs(self.services.storage)
         apply_theme(self.app, self.prefs.theme)
         self.services.wallet.auto_lock_seconds = self.prefs.auto_lock_minutes * 60 or None
         await self.route()
+
+    async def _start_api(self, services: Services) -> None:
+        """The Go-compatible HTTP API next to the GUI (WEB_ADDRESS, loopback by default). A failure to listen is
+        shown on the startup screen's log and the status bar, never fatal: the app works without it."""
+        try:
+            auth = await load_auth(services)
+            self.api = build_api_server(services, auth, lambda: services.consumer, wallet_api=False)
+            await self.api.start()
+        except AppError as e:
+            self.api = None
+            log.warning("HTTP API not started: %s", e.user_message)
+            services.bus.publish(ServiceState("api", "failed", e.user_message))
+            return
+        services.bus.publish(ServiceState("api", "running", f"{self.api.url} (Swagger at /swagger/index.html)"))
+
+    async def _stop_api(self) -> None:
+        api, self.api = self.api, None
+        if api is not None:
+            await api.stop()
 
     async def route(self) -> None:
         """Show what the wallet's state calls for."""
@@ -155,6 +185,7 @@ class AppController(QObject):
     async def stop(self) -> None:
         """Close the windows and stop the services."""
         self._close_main()
+        await self._stop_api()
         if self.services is not None:
             await self.services.stop()
             self.services = None
@@ -206,6 +237,7 @@ class AppController(QObject):
     async def restart(self) -> None:
         """Rebuild the services (after a network change); the wallet must be unlocked again on the new chain."""
         self._close_main()
+        await self._stop_api()
         if self.services is not None:
             await self.services.stop()
             self.services = None
@@ -245,9 +277,13 @@ class AppController(QObject):
                 Pane("dashboard", "Dashboard", DashboardPane(self.services, self.model)),
                 Pane("staking", "Staking", StakingPane(self.services, self.model)),
                 Pane("settings", "Settings", settings_pane),
-                *(factory(self.services, self.bridge) for factory in self.extra_panes),
             ]
+            for factory in self.extra_panes:
+                extra = factory(self.services, self.bridge)
+                panes.extend(extra if isinstance(extra, list) else [extra])
             self.main = MainWindow(self.bridge, panes)
+            for hook in self.window_hooks:
+                hook(self.main)
             self.model.setParent(self.main)
             self.main.lock_requested.connect(lambda: self.services.wallet.lock("manual") if self.services else None)
             self.main.closing.connect(lambda: run_async(self.stop, name="shutdown"))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import keyring.backends.fail
-import pytest
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -17,7 +16,6 @@ from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.events import EventBus
-from app.gui.gc_guard import MainThreadGc
 from app.gui.refcount_guard import pin_singletons
 from app.gui.tx_flow import ConfirmDialog
 from app.wallet.keystore import ScryptParams
@@ -120,17 +118,3 @@ async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = T
     else:
         dialog.reject()
     return dialog
-
-
-@pytest.fixture(autouse=True)
-def main_thread_gc() -> Iterator[None]:
-    """Garbage-collect only on the GUI thread during the test and at its end, as the app does (MainThreadGc).
-
-    Widgets and Qt objects that end up in reference cycles would otherwise be freed by whichever thread next
-    triggers the cyclic GC — e.g. a devnet worker thread — and a QObject destroyed off its thread leaves its
-    timers registered: Qt then loses events or crashes delivering them. Import this fixture into a test module.
-    """
-    guard = MainThreadGc()
-    yield
-    guard.stop()
-    guard.deleteLater()

@@ -14,9 +14,8 @@ from app.gui.dashboard import DashboardPane
 from app.gui.staking import StakingPane
 from app.wallet.manager import LockState
 from app.wallet.wizard import SetupPath, Step
-from tests.gui.support import PASSWORD, answer_confirmation, click, main_thread_gc, type_into, until, wallet_manager
+from tests.gui.support import PASSWORD, answer_confirmation, click, type_into, until, wallet_manager
 
-__all__ = ["main_thread_gc"]  # autouse fixture
 pytestmark = pytest.mark.slow  # starts the real app with an embedded devnet
 
 
@@ -25,7 +24,7 @@ def _controller(data_dir: Path) -> AppController:
     assert isinstance(app, QApplication)
     return AppController(
         app, data_dir, environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env",
-        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager,
+        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager, serve_api=False,
     )  # fmt: skip
 
 

@@ -17,9 +17,8 @@ from app.gui.theme import Theme
 from app.storage.store import AsyncStorage
 from app.wallet.manager import LockState
 from app.wallet.secret import WalletSecret
-from tests.gui.support import PASSWORD, build_services, click, main_thread_gc, running_services, type_into, until
+from tests.gui.support import PASSWORD, build_services, click, running_services, type_into, until
 
-__all__ = ["main_thread_gc"]  # autouse fixture
 DEV_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's public dev key #1
 
 

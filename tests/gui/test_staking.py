@@ -11,9 +11,8 @@ from app.gui.staking import StakingPane
 from app.gui.tx_flow import ConfirmDialog
 from app.gui.wallet_model import WalletModel
 from tests.gui.market import SESSION_STAKE, Party, close_session, list_bid, new_party, open_session, travel
-from tests.gui.support import answer_confirmation, click, main_thread_gc, running_services, type_into, until
+from tests.gui.support import answer_confirmation, click, running_services, type_into, until
 
-__all__ = ["main_thread_gc"]  # autouse fixture
 pytestmark = pytest.mark.slow  # each test starts a real devnet (~5 s)
 
 

@@ -9,9 +9,8 @@ from pytestqt.qtbot import QtBot
 from app.gui.unlock_view import UnlockView
 from app.wallet.manager import LockState
 from app.wallet.secret import WalletSecret
-from tests.gui.support import PASSWORD, click, main_thread_gc, type_into, until, wallet_manager
+from tests.gui.support import PASSWORD, click, type_into, until, wallet_manager
 
-__all__ = ["main_thread_gc"]  # autouse fixture
 DEV_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's public dev key #1
 
 

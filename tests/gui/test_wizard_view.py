@@ -16,9 +16,7 @@ from app.gui.wizard_view import SetupWizardView
 from app.wallet.keystore import ScryptParams, encrypt_keystore
 from app.wallet.manager import LockState, WalletManager
 from app.wallet.wizard import SetupPath, SetupWizard, Step
-from tests.gui.support import click, main_thread_gc, type_into, until
-
-__all__ = ["main_thread_gc"]  # autouse fixture
+from tests.gui.support import click, type_into, until
 
 PASSWORD = "correct horse battery"
 # anvil's public dev key #1 and the well-known test mnemonic (throwaway, local chains only)

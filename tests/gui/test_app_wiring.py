@@ -1,0 +1,71 @@
+"""The assembled desktop app: all six panes, the HTTP API beside the GUI, and panes that follow lock and unlock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.errors import WalletError
+from app.gui.controller import AppController
+from app.gui.live import LiveConsumer
+from app.gui.part2_wiring import Part2
+from app.wallet.manager import LockState
+from tests.gui.support import PASSWORD, click, type_into, until, wallet_manager
+from tests.gui.test_app_flow import _create_wallet
+
+pytestmark = pytest.mark.slow  # starts the real app with an embedded devnet
+
+
+def _controller(data_dir: Path, part2: Part2) -> AppController:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    environ = {"MOR_DATA_DIR": str(data_dir), "WEB_ADDRESS": "127.0.0.1:0"}
+    return AppController(
+        app, data_dir, environ=environ, dotenv_path=data_dir / "absent.env", devnet_engine="eth-tester",
+        demo=False, wallet_factory=wallet_manager, extra_panes=[part2.panes], window_hooks=[part2.attach],
+    )  # fmt: skip
+
+
+async def test_the_app_has_every_pane_serves_the_api_and_follows_the_wallet(
+    qtbot: QtBot, isolated_data_dir: Path
+) -> None:
+    part2 = Part2()
+    controller = _controller(isolated_data_dir, part2)
+    try:
+        controller.start()
+        await _create_wallet(qtbot, controller)
+        main = controller.main
+        services = controller.services
+        assert main is not None
+        assert services is not None
+        assert main.pane_keys() == ["dashboard", "marketplace", "chat", "staking", "provider", "settings"]
+
+        assert controller.api is not None
+        async with aiohttp.ClientSession() as http, http.get(f"{controller.api.url}/healthcheck") as response:
+            assert response.status == 200
+            assert (await response.json())["status"] == "healthy"
+
+        live = LiveConsumer(services)
+        assert services.consumer is not None
+        assert live.sessions == services.consumer.sessions  # forwards to the unlocked wallet's consumer
+
+        main.lock_requested.emit()
+        await until(lambda: controller.entry.unlock is not None and controller.entry.unlock.isVisible(), what="lock")
+        assert services.consumer is None
+        with pytest.raises(WalletError, match="unlock"):
+            _ = live.sessions  # a locked wallet's consumer is not reachable from the panes
+
+        unlock = controller.entry.unlock
+        assert unlock is not None
+        type_into(unlock.password.edit, PASSWORD)
+        click(qtbot, unlock.unlock_button)
+        await until(lambda: main.isVisible(), what="the main window after unlocking")
+        assert services.wallet.state is LockState.UNLOCKED
+        assert services.consumer is not None
+        assert live.sessions == services.consumer.sessions  # the new consumer, not the one before the lock
+    finally:
+        await controller.stop()
