@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,11 @@ def _log_to_file() -> Path:
     return path
 
 
+def _import_node() -> None:
+    """Import the non-Qt core (chain, wallet, router); run on a worker thread, the import system is thread-safe."""
+    import app.bootstrap.services  # noqa: F401 - imported for its side effect: the module cache is warm
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app until its window closes; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -32,10 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.gui.controller import AppController
     from app.gui.crash import CrashReporter
+    from app.gui.entry_window import EntryWindow
     from app.gui.gc_guard import MainThreadGc
-    from app.gui.part2_wiring import Part2
     from app.gui.refcount_guard import pin_singletons
     from app.gui.theme import Theme, apply_theme
 
@@ -44,18 +49,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mor-node"])
     assert isinstance(app, QApplication)
     app.setApplicationName("Morpheus Node")
+    app.setDesktopFileName("mor-launch")
     apply_theme(app, Theme.SYSTEM)
     gc_guard = MainThreadGc(app)  # Qt objects must only ever be freed on this thread
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     reporter = CrashReporter(log_path)
     reporter.install(loop)
-    part2 = Part2()
-    controller = AppController(
-        app, paths.data_dir(), argv=args, extra_panes=[part2.panes], window_hooks=[part2.attach]
-    )
+    # The start-up window goes on screen first; the node's libraries (web3, eth-account: about two seconds of
+    # imports on 2 cores) load behind it on a worker thread while it paints and reports progress.
+    entry = EntryWindow()
+    entry.show()
 
     async def run() -> None:
+        await loop.run_in_executor(None, _import_node)
+        from app.gui.controller import AppController
+        from app.gui.part2_wiring import Part2
+
+        part2 = Part2()
+        controller = AppController(
+            app, paths.data_dir(), argv=args, extra_panes=[part2.panes], window_hooks=[part2.attach], entry=entry
+        )
+        # SIGTERM/SIGINT (session logout, `kill`, Ctrl+C) shut down like closing the window: services stop, anvil
+        # saves its state. Python runs the handler between Qt events; the stop itself runs on the loop.
+        def on_signal(_signum: int, _frame: object) -> None:
+            loop.call_soon_threadsafe(lambda: loop.create_task(controller.stop()))
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
         controller.start()
         await controller.done.wait()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication
 
 from app.bootstrap.api_wiring import build_api_server, load_auth
 from app.bootstrap.services import Services
@@ -22,11 +22,11 @@ from app.gui.async_slot import run_async
 from app.gui.bridge import Bridge
 from app.gui.chain_probe import probe_chain_id
 from app.gui.dashboard import DashboardPane
+from app.gui.entry_window import EntryWindow
 from app.gui.main_window import MainWindow, Pane
 from app.gui.prefs import GuiPrefs, load_prefs, network_settings, save_network, settings_file
 from app.gui.settings_pane import SettingsPane
 from app.gui.staking import StakingPane
-from app.gui.startup_view import StartupView
 from app.gui.theme import Theme, apply_theme
 from app.gui.unlock_view import UnlockView
 from app.gui.wallet_model import WalletModel
@@ -43,19 +43,6 @@ PaneFactory = Callable[[Services, Bridge], "Pane | list[Pane]"]
 WindowHook = Callable[[MainWindow], None]
 """Called once the main window exists (e.g. to connect pane shortcuts)."""
 ACTIVITY_POLL_SECONDS = 5.0
-
-
-class EntryWindow(QStackedWidget):
-    """The window shown before the main one: start-up progress, setup wizard or unlock."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Morpheus Node")
-        self.resize(820, 640)
-        self.startup = StartupView()
-        self.addWidget(self.startup)
-        self.wizard: SetupWizardView | None = None
-        self.unlock: UnlockView | None = None
 
 
 class AppController(QObject):
@@ -83,6 +70,7 @@ class AppController(QObject):
         extra_panes: list[PaneFactory] | None = None,
         window_hooks: list[WindowHook] | None = None,
         serve_api: bool = True,
+        entry: EntryWindow | None = None,
     ) -> None:
         super().__init__()
         self.app = app
@@ -99,7 +87,7 @@ class AppController(QObject):
         self.window_hooks = window_hooks or []
         self.serve_api = serve_api
         self.api: ApiServer | None = None
-        self.entry = EntryWindow()
+        self.entry = entry or EntryWindow()
         self.entry.startup.retry_requested.connect(self.start)
         self.services: Services | None = None
         self.bridge: Bridge | None = None
