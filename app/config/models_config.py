@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from app.config.values import Secret
 from app.errors import ConfigError
@@ -26,13 +26,23 @@ _CHAT_PATH = "/chat/completions"
 
 
 def chat_completions_url(api_url: str) -> str:
-    """The full chat endpoint: ``apiUrl`` unchanged if it already ends in /chat/completions, else appended.
+    """The endpoint to POST to: ``apiUrl`` as given when it is a full endpoint, a ``…/v1`` root completed.
 
     Both spellings occur in the wild: ``http://host:8080/v1`` (upstream example) and the full
-    ``http://host:8080/v1/chat/completions`` (upstream schema and adapter).
+    ``http://host:8080/v1/chat/completions`` (upstream schema and adapter). Any other path is kept as the operator
+    wrote it (a gateway's own endpoint, a query string), only without a trailing slash.
     """
-    trimmed = api_url.rstrip("/")
-    return trimmed if trimmed.endswith(_CHAT_PATH) else trimmed + _CHAT_PATH
+    url = api_url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"LLM backend URL {api_url!r} is not an http(s) URL; "
+            "set apiUrl like http://127.0.0.1:8080/v1/chat/completions"
+        )
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):
+        path += _CHAT_PATH
+    return urlunsplit(parts._replace(path=path))
 
 
 @dataclass(frozen=True)

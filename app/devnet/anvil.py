@@ -18,6 +18,7 @@ from pathlib import Path
 
 from app.devnet.accounts import DEFAULT_CHAIN_ID, DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from app.devnet.chain_node import ChainNode
+from app.devnet.child import die_with_parent_hook
 from app.devnet.rpc import wait_until_answering
 from app.errors import DevnetError
 
@@ -27,7 +28,6 @@ _LISTENING = re.compile(r"Listening on (\d+\.\d+\.\d+\.\d+):(\d+)")
 _STARTUP_TIMEOUT = 30.0  # loading a large state file takes a few seconds; a healthy start is ~0.1 s
 _STOP_TIMEOUT = 10.0  # anvil dumps its state on SIGTERM; give it time before SIGKILL
 _STATE_INTERVAL_S = 5  # periodic dumps, so a crash of the whole machine loses at most a few seconds
-_PR_SET_PDEATHSIG = 1
 
 # Every anvil we started and have not stopped yet: terminated at interpreter exit.
 _live: set[subprocess.Popen[str]] = set()
@@ -70,17 +70,6 @@ def native_binary(path: Path) -> Path:
             if os.access(candidate, os.X_OK):
                 return candidate
     return path
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """preexec_fn: ask the kernel to SIGTERM anvil when our process dies, even by SIGKILL (Linux only)."""
-    import ctypes
-
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died between fork and prctl
-        os._exit(1)
 
 
 def _validate(path: Path) -> None:
@@ -151,7 +140,7 @@ def _spawn(binary: Path, args: list[str]) -> subprocess.Popen[str]:
             errors="replace",
             # Own session: Ctrl-C in a terminal reaches us only, and we stop anvil in order (state dump).
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent_hook(),
         )
     except OSError as e:
         raise DevnetError(f"Could not run anvil at {binary}: {e.strerror or e}. Fix or unset ANVIL_PATH.") from e

@@ -9,15 +9,14 @@ import importlib.util
 import logging
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import aiohttp
 
+from app.devnet.child import die_with_parent_hook, free_port
 from app.devnet.model_process import NOT_BUNDLED_MESSAGE, is_frozen, server_command
 from app.errors import DevnetError
 from app.paths import log_dir
@@ -33,7 +32,6 @@ GGUF_ENV = "MOR_LOCAL_MODEL_GGUF"
 _SERVER_MODULES = ("llama_cpp", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
 _STARTUP_TIMEOUT = 60.0  # loading 135M weights takes ~1 s; a cold disk cache or a busy CPU, much longer
 _STOP_TIMEOUT = 5.0
-_PR_SET_PDEATHSIG = 1
 
 # Every server we started and have not stopped: terminated at interpreter exit.
 _live: set[subprocess.Popen[bytes]] = set()
@@ -166,7 +164,7 @@ class LocalModelServer:
         log_path = self.log_path or log_dir() / "local-model.log"
         # One retry: the free port we picked may be taken by someone else before the server binds it.
         for attempt in (1, 2):
-            self.port = _free_port()
+            self.port = free_port()
             # Spawned on the loop thread, not a worker: PDEATHSIG fires when the *thread* that forked exits.
             self._proc = self._spawn(log_path)
             try:
@@ -232,7 +230,7 @@ class LocalModelServer:
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # Ctrl-C in a terminal reaches us; we stop the server ourselves
-                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                    preexec_fn=die_with_parent_hook(),
                 )
             except OSError as e:
                 raise DevnetError(f"could not start the local model server: {e.strerror or e}") from e
@@ -284,24 +282,6 @@ def _tail(path: Path, lines: int = 3) -> str:
     except OSError:
         return ""
     return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())[-600:]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """preexec_fn: the kernel SIGTERMs the server when our process dies, even by SIGKILL (Linux only)."""
-    import ctypes
-
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died between fork and prctl
-        os._exit(1)
 
 
 @atexit.register

@@ -7,11 +7,10 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from app.config.models_config import ModelEntry
+from app.config.models_config import ModelEntry, chat_completions_url
 from app.errors import ConfigError, PeerError
 from app.router.provider.backend_sse import SSEDecoder
 from app.router.provider.backend_stats import RequestStats, StatsMeter
@@ -38,21 +37,6 @@ class BackendError(PeerError):
         super().__init__(user_message)
         self.status = status
         self.body = body
-
-
-def chat_completions_url(api_url: str) -> str:
-    """The endpoint to POST to: ``apiUrl`` unchanged when it is a full endpoint, ``…/v1`` completed."""
-    url = api_url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"LLM backend URL {api_url!r} is not an http(s) URL; "
-            "set apiUrl like http://127.0.0.1:8080/v1/chat/completions"
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/v1"):
-        return urlunsplit(parts._replace(path=path + "/chat/completions"))
-    return url
 
 
 class OpenAIBackend:
