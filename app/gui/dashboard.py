@@ -12,9 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -29,7 +27,7 @@ from app.gui.mor_picture import MorPicture
 from app.gui.qr import qr_pixmap
 from app.gui.tx_flow import StageProgress, TxPlan, run_transaction
 from app.gui.wallet_model import WalletModel
-from app.gui.widgets import Card, Field, data_table, error_label, role_label, show_error
+from app.gui.widgets import Card, Field, data_table, error_label, role_label, scroll_page, show_error
 
 FAUCET_ETH = 10 * 10**18
 FAUCET_MOR = 1_000 * 10**18
@@ -58,15 +56,7 @@ class DashboardPane(QWidget):
         super().__init__(parent)
         self.services = services
         self.model = model
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        content = QWidget()
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 18, 24, 18)
+        layout = scroll_page(self)
         header = QHBoxLayout()
         header.addWidget(role_label("Dashboard", "title", wrap=False))
         header.addStretch(1)

@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,7 +35,7 @@ from app.gui.prefs import (
     settings_file,
 )
 from app.gui.theme import Theme
-from app.gui.widgets import Card, Field, error_label, role_label, show_error
+from app.gui.widgets import Card, Field, error_label, role_label, scroll_page, show_error
 from app.paths import write_private_file
 from app.router.api.auth import ADMIN, AuthConfig, random_password
 from app.wallet.manager import RESET_CONFIRMATION
@@ -79,15 +77,7 @@ class SettingsPane(QWidget):
         self.settings = services.settings
         self._probe = probe
         prefs = prefs or GuiPrefs()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        content = QWidget()
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 18, 24, 18)
+        layout = scroll_page(self)
         layout.addWidget(role_label("Settings", "title", wrap=False))
         grid = QGridLayout()
         grid.addWidget(self._network_card(), 0, 0)

@@ -10,9 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,7 +24,7 @@ from app.gui.inputs import InputError, parse_amount
 from app.gui.mor_picture import MorPicture
 from app.gui.tx_flow import StageProgress, TxPlan, run_transaction
 from app.gui.wallet_model import WalletModel
-from app.gui.widgets import Card, Field, data_table, error_label, role_label, show_error
+from app.gui.widgets import Card, Field, data_table, error_label, role_label, scroll_page, show_error
 
 WITHDRAW_ITERATIONS = 255
 
@@ -43,15 +41,7 @@ class StakingPane(QWidget):
         super().__init__(parent)
         self.services = services
         self.model = model
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        content = QWidget()
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 18, 24, 18)
+        layout = scroll_page(self)
         layout.addWidget(role_label("Where is my MOR", "title", wrap=False))
         self.error = error_label()
         layout.addWidget(self.error)
