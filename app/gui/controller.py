@@ -17,7 +17,7 @@ from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.devnet.service import EngineChoice
 from app.errors import AppError
-from app.events import EventBus, ServiceState, WalletState
+from app.events import ChainStatus, EventBus, ServiceState, WalletState
 from app.gui.async_slot import run_async
 from app.gui.bridge import Bridge
 from app.gui.chain_probe import probe_chain_id
@@ -87,6 +87,9 @@ class AppController(QObject):
         self.window_hooks = window_hooks or []
         self.serve_api = serve_api
         self.api: ApiServer | None = None
+        # The latest of each event, for the status bar of a main window created after they were published.
+        self._last_states: dict[str, ServiceState] = {}
+        self._last_chain: ChainStatus | None = None
         self.entry = entry or EntryWindow()
         self.entry.startup.retry_requested.connect(self.start)
         self.services: Services | None = None
@@ -114,6 +117,10 @@ class AppController(QObject):
         self.bridge = Bridge(bus)
         self.bridge.service_state.connect(self.entry.startup.on_service_state)
         self.bridge.wallet_state.connect(self._on_wallet_state)
+        self._last_states = {}
+        self._last_chain = None
+        self.bridge.service_state.connect(lambda state: self._last_states.__setitem__(state.service, state))
+        self.bridge.chain_status.connect(lambda status: setattr(self, "_last_chain", status))
         return services
 
     def start(self) -> None:
@@ -292,6 +299,11 @@ class AppController(QObject):
         if self.services.network is not None:
             network = self.services.network
             self.main.status.devnet.setText(f"chain: running ({network.name}, chain id {network.chain_id})")
+        for state in self._last_states.values():
+            if state.service != "chain":
+                self.main.status.on_service_state(state)
+        if self._last_chain is not None:
+            self.main.status.on_chain_status(self._last_chain)
 
     def _close_main(self) -> None:
         if self.main is not None:
