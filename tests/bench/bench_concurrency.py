@@ -204,7 +204,8 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
         "chunks_per_s": relayed.chunks / seconds, "tokens_per_s": relayed.tokens / seconds,
         "load_average": [round(x, 1) for x in os.getloadavg()], "provider_cpu_cores": cpu, "consumers_cpu_cores": own,
         "provider_loop_lag": final.get("loop_lag", {}),
-        "provider_options": {k: final.get(k) for k in ("coalesce", "gc_freeze", "gc_frozen")}, "provider_rss_mb": rss,
+        "provider_options": {k: final.get(k) for k in ("coalesce", "gc_freeze", "gc_frozen")},
+        "provider_slow_callbacks": final.get("slow_callbacks", {}), "provider_rss_mb": rss,
         "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
         "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
         "driver_rss_mb": rss_mb(),
@@ -233,6 +234,11 @@ def report(r: dict[str, Any]) -> None:
           f" provider RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB"
           f" ({r['rss_growth_after_warmup_mb']:+.1f} MB after the first quarter)")
     print("provider options:", r["provider_options"])
+    slow = r["provider_slow_callbacks"]
+    if slow.get("count"):
+        print(f"provider callbacks over 20 ms of CPU: {slow['count']}; the longest (CPU ms, wall ms, what):")
+        for cpu_ms, wall_ms, what in slow["top"]:
+            print(f"  {cpu_ms:7.1f} {wall_ms:8.1f}  {what}")
     if x["error_samples"]:
         print("errors:", *x["error_samples"], sep="\n  ")
 

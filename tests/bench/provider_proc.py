@@ -6,6 +6,9 @@ number of requests served. Its pid is what the parent samples for RSS and what p
 
 For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
 backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
+``BENCH_SLOW_CALLBACKS=1`` reports the loop callbacks that used more than 20 ms of CPU, with the coroutine and line
+each task step stopped at and whether a GC pass ran inside: asyncio's debug mode (``slow_callback_duration``)
+times callbacks by the wall clock, which on a loaded machine mostly measures the time the OS did not run us.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import gc
 import logging
 import os
+import time
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
@@ -27,6 +31,37 @@ from app.router.provider.node import freeze_startup_heap
 from app.router.provider.server import MorRpcServer
 from app.wallet.signer import KeySigner
 from tests.bench.bench_env import LoopLagMonitor, announce, rss_mb, wait_for_stdin_eof
+
+SLOW_MS = 20.0
+slow_callbacks: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, what)
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    callback = handle._callback  # type: ignore[attr-defined]
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else "finished"
+        return f"task {getattr(coro, '__qualname__', '?')} (now at {where})"
+    return repr(handle)[:160]
+
+
+def time_callbacks() -> None:
+    """Wrap every loop callback with a CPU-time measurement (bench only: ~1 µs per callback)."""
+    run = asyncio.Handle._run
+
+    def timed(handle: asyncio.Handle) -> None:
+        collections = sum(g["collections"] for g in gc.get_stats())
+        cpu, wall = time.thread_time(), time.perf_counter()
+        run(handle)
+        used = (time.thread_time() - cpu) * 1000
+        if used > SLOW_MS:
+            gc_ran = sum(g["collections"] for g in gc.get_stats()) != collections
+            what = _describe(handle) + (" [GC ran inside]" if gc_ran else "")
+            slow_callbacks.append((round(used, 1), round((time.perf_counter() - wall) * 1000, 1), what))
+
+    asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -41,9 +76,11 @@ async def main(args: argparse.Namespace) -> None:
         server = MorRpcServer(controller, "127.0.0.1", args.port, max_connections=4096)
         await server.start()
         if os.environ.get("BENCH_NO_COALESCE") == "1":
-            controller_module.coalesce = list  # type: ignore[assignment]
+            controller_module.coalesce = list  # type: ignore[attr-defined,assignment]
         if os.environ.get("BENCH_NO_GC_FREEZE") != "1":
             freeze_startup_heap()  # as ProviderNode.start does
+        if os.environ.get("BENCH_SLOW_CALLBACKS") == "1":
+            time_callbacks()
         monitor.start()
         announce({"port": server.address[1], "rss_mb": rss_mb()})
         try:
@@ -54,7 +91,8 @@ async def main(args: argparse.Namespace) -> None:
             await pool.close()
     announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_mb(),
               "coalesce": os.environ.get("BENCH_NO_COALESCE") != "1",
-              "gc_freeze": os.environ.get("BENCH_NO_GC_FREEZE") != "1", "gc_frozen": gc.get_freeze_count()})
+              "gc_freeze": os.environ.get("BENCH_NO_GC_FREEZE") != "1", "gc_frozen": gc.get_freeze_count(),
+              "slow_callbacks": {"count": len(slow_callbacks), "top": sorted(slow_callbacks, reverse=True)[:15]}})
 
 
 if __name__ == "__main__":
