@@ -43,8 +43,8 @@ class TaskSupervisor:
         return len(self._tasks)
 
     async def close(self, grace: float = 5.0) -> None:
-        """Cancel every running task and wait (bounded) for them to finish."""
-        tasks = list(self._tasks)
+        """Cancel every running task (but the one calling this) and wait, bounded, for them to finish."""
+        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         if tasks:

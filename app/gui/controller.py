@@ -18,7 +18,7 @@ from app.config.settings import load_settings
 from app.devnet.service import EngineChoice
 from app.errors import AppError
 from app.events import ChainStatus, EventBus, ServiceState, WalletState
-from app.gui.async_slot import run_async
+from app.gui.async_slot import run_async, supervisor
 from app.gui.bridge import Bridge
 from app.gui.chain_probe import probe_chain_id
 from app.gui.dashboard import DashboardPane
@@ -184,6 +184,8 @@ class AppController(QObject):
         if self.services is not None:
             await self.services.stop()
             self.services = None
+        # Whatever the panes still had running (refreshes, pings) belongs to the services just stopped.
+        await supervisor().close()
         self.entry.close()
         self.done.set()
         self.finished.emit()

@@ -63,7 +63,7 @@ async def test_stop_mid_stream_disconnects_the_backend_and_keeps_the_part_receiv
         answer = pane.transcript.widgets[1]
         assert answer.status.text() == "stopped"
         assert "stopped by you" in answer.notice_texts()
-        assert pane.send_button.isEnabled()
+        await wait_for(pane.send_button.isEnabled, what="Send enabled again (a done-callback of the task)")
         assert not pane.stop_button.isEnabled()
         assert pane.chat is not None
         stored = await pane.storage.run(pane.storage.sync.chats.messages, pane.chat.id)
