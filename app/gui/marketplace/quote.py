@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from app.router.consumer.sessions import open_stake
+
 DAY = 86_400
 MIN_SESSION_S = 300
 
@@ -48,8 +50,9 @@ def start_of_day(ts: int) -> int:
 
 
 def stake_for(supply: int, budget: int, price_per_second: int, duration_s: int) -> int:
-    """Stake-mode amount as clients compute it: ``supply × price × duration / budget``."""
-    return supply * price_per_second * duration_s // budget if budget > 0 else 0
+    """Stake-mode amount, exactly what the consumer sends (``supply × price × duration / budget`` rounded up, never
+    for less than the contract's 300 s plus a margin): the preview and the open must agree."""
+    return open_stake(supply, budget, price_per_second, duration_s, direct=False)
 
 
 def stipend_to_stake(stipend: int, supply: int, budget: int) -> int:
@@ -66,7 +69,7 @@ def quote(inputs: QuoteInputs, price_per_second: int, duration_s: int, *, direct
     """
     duration = max(MIN_SESSION_S, min(duration_s, inputs.max_session_s))
     cost = price_per_second * duration
-    amount = cost if direct else stake_for(inputs.supply, inputs.budget, price_per_second, duration)
+    amount = open_stake(inputs.supply, inputs.budget, price_per_second, duration, direct)  # what the open sends
     opened = inputs.now
     closed = opened + duration // 2
     sod = start_of_day(closed)

@@ -10,9 +10,10 @@ from typing import Protocol
 from app.chain.fees import Fees
 from app.errors import ChainError
 from app.gui.marketplace.market_data import BidRow, ModelRow, bid_rows
-from app.gui.marketplace.quote import QuoteInputs, stake_for
+from app.gui.marketplace.quote import QuoteInputs
 from app.router.consumer.client import Endpoint
 from app.router.consumer.service import ConsumerService
+from app.router.consumer.sessions import open_stake
 from app.storage.records import CachedSession, ProviderRequest
 from app.storage.store import AsyncStorage
 
@@ -122,8 +123,7 @@ class ServiceSessionOpener:
         provider = await diamond.get_provider(bid.provider)
         now = await chain.block_timestamp()
         supply, budget = await asyncio.gather(diamond.total_mor_supply(now), diamond.todays_budget(now))
-        amount = bid.price_per_second * duration_s if direct else stake_for(supply, budget, bid.price_per_second,
-                                                                             duration_s)
+        amount = open_stake(supply, budget, bid.price_per_second, duration_s, direct)
         stage("asking the provider to approve…")
         grant = await self.service.client.request_session(Endpoint.parse(provider.endpoint, bid.provider),
                                                           bid.provider, bid.id, amount, chain.chain_id)

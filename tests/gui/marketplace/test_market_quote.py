@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.gui.marketplace.quote import DAY, QuoteInputs, quote, stake_for, start_of_day
+from app.router.consumer.sessions import open_stake
 
 MOR = 10**18
 # supply/budget = 300: a stake of 300 × (price × duration) buys that stipend (compute/total ≈ 1/3 → /100).
@@ -27,19 +28,21 @@ def test_stake_mode_early_close_holds_todays_usage_until_midnight_utc() -> None:
     assert q.hold_release_at == start_of_day(INPUTS.now) + DAY
 
 
-def test_direct_pay_prepays_the_cost_and_refunds_nothing_at_expiry() -> None:
+def test_direct_pay_sends_what_the_consumer_sends_and_costs_exactly_the_time_at_expiry() -> None:
     q = quote(INPUTS, PRICE, 3600, direct=True)
-    assert q.amount == PRICE * 3600
-    assert q.refund_at_expiry == 0
-    assert q.your_cost_at_expiry == q.amount
+    # The consumer sends max(stake formula, price × duration): the contract derives the end from the stake in both
+    # modes. At supply/budget = 300 the stake formula is the larger one; the excess comes back at expiry.
+    assert q.amount == open_stake(INPUTS.supply, INPUTS.budget, PRICE, 3600, direct=True) == 300 * PRICE * 3600
+    assert q.refund_at_expiry == q.amount - PRICE * 3600
+    assert q.your_cost_at_expiry == PRICE * 3600
 
 
-def test_direct_pay_early_close_pays_the_provider_for_time_used_and_holds_the_rest() -> None:
+def test_direct_pay_early_close_pays_the_provider_for_time_used_and_holds_todays_usage() -> None:
     q = quote(INPUTS, PRICE, 3600, direct=True)
-    user_stake = q.amount - 1800 * PRICE
-    # the lock (stake value of today's usage) exceeds what is left, so all of it waits for midnight
-    assert q.on_hold_early == user_stake
-    assert q.refund_early_now == 0
+    user_stake = q.amount - 1800 * PRICE  # the provider was paid for the half hour used
+    # the stake value of today's usage (1,800 s, ×300 at this supply/budget) waits for midnight; the rest is back now
+    assert q.on_hold_early == 300 * 1800 * PRICE
+    assert q.refund_early_now == user_stake - q.on_hold_early
 
 
 def test_early_close_after_midnight_only_holds_usage_since_midnight() -> None:
