@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from app.chain.tx_recovery import RecoveredTransaction
 from app.events import ChainStatus, EventBus, ServiceState, WalletState
 
 
@@ -16,11 +17,13 @@ class Bridge(QObject):
         service_state: a ServiceState (startup screen, status bar)
         chain_status: a ChainStatus
         wallet_state: a WalletState
+        tx_recovered: a RecoveredTransaction (a transaction from before a restart was found again)
     """
 
     service_state = Signal(object)
     chain_status = Signal(object)
     wallet_state = Signal(object)
+    tx_recovered = Signal(object)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +31,7 @@ class Bridge(QObject):
             bus.subscribe(ServiceState, self.service_state.emit),
             bus.subscribe(ChainStatus, self.chain_status.emit),
             bus.subscribe(WalletState, self.wallet_state.emit),
+            bus.subscribe(RecoveredTransaction, self.tx_recovered.emit),
         ]
 
     def detach(self) -> None:

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         bridge.chain_status.connect(self.status.on_chain_status)
         bridge.service_state.connect(self.status.on_service_state)
         bridge.wallet_state.connect(self.status.on_wallet_state)
+        bridge.tx_recovered.connect(lambda event: self.status.showMessage(event.message, 15000))
 
         self._shortcut(QKeySequence.StandardKey.New, self._new_chat)
         self._shortcut(QKeySequence("Ctrl+K"), self.search_requested.emit)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from app.chain.tx_recovery import RecoveredTransaction
 from app.errors import WalletError
 from app.events import ChainStatus, EventBus, ServiceState, WalletState
 from app.gui.async_slot import run_async
@@ -135,3 +136,9 @@ async def test_unexpected_exception_reaches_crash_reporter_not_the_user(tmp_path
         if reporter.reported:
             break
     assert reporter.reported == ["RuntimeError: bug in a view"]
+
+
+def test_a_recovered_transaction_is_announced_in_the_status_bar(window: MainWindow, bus: EventBus) -> None:
+    bus.publish(RecoveredTransaction("0x" + "ab" * 32, 7, "opening a session", "mined",
+                                     "A transaction from before the restart (opening a session) was mined."))
+    assert window.status.currentMessage() == "A transaction from before the restart (opening a session) was mined."
