@@ -60,6 +60,23 @@ def _redact(url: str) -> str:
     return f"{scheme}://{host}" if rest else url
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # an abandoned call's failure is not an error of anyone still waiting
+
+
+async def _finish_even_if_cancelled(coro: Awaitable[T]) -> T:
+    """Await ``coro`` so that cancelling the caller does not cancel the web3 call itself.
+
+    web3's async HTTP provider takes a process-wide threading.Lock through an executor around every request; a
+    request cancelled at the wrong moment leaves that lock held for good, and every later RPC call of the process
+    then hangs. Letting the call finish in the background (its result dropped) keeps the lock balanced.
+    """
+    task = asyncio.ensure_future(coro)
+    task.add_done_callback(_retrieve)
+    return await asyncio.shield(task)
+
+
 class ChainClient:
     """One logical connection to a chain, backed by one or more RPC endpoints.
 
@@ -236,8 +253,8 @@ class ChainClient:
                 if self._w3 is None:
                     async with self._connect_lock:
                         if self._w3 is None:
-                            await self._connect_locked(start=self._index)
-                result = await op(self.w3)
+                            await _finish_even_if_cancelled(self._connect_locked(start=self._index))
+                result = await _finish_even_if_cancelled(op(self.w3))
             except ChainUnreachableError as e:
                 last = e
             except (Web3RPCError, ContractLogicError) as e:

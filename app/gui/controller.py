@@ -15,7 +15,7 @@ from app.bootstrap.api_wiring import build_api_server, load_auth
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
-from app.devnet.service import EngineChoice
+from app.devnet.service import EngineChoice, wipe_devnet
 from app.errors import AppError
 from app.events import ChainStatus, EventBus, ServiceState, WalletState
 from app.gui.async_slot import run_async, supervisor
@@ -240,6 +240,19 @@ class AppController(QObject):
             self.services = None
         self.start()
 
+    async def reset_devnet(self) -> None:
+        """Settings → Reset devnet: stop everything, erase the local chain and its deployment, start afresh.
+
+        The wallet and the chats stay; the new chain has fresh contracts, demo providers and history.
+        """
+        self._close_main()
+        await self._stop_api()
+        if self.services is not None:
+            await self.services.stop()
+            self.services = None
+        await asyncio.to_thread(wipe_devnet, self.data_dir)
+        self.start()
+
     def show_unlock(self, reason: str = "") -> UnlockView:
         """The unlock screen (later launches, after lock or auto-lock)."""
         assert self.services is not None
@@ -270,6 +283,7 @@ class AppController(QObject):
             settings_pane.theme_changed.connect(self._theme_changed)
             settings_pane.network_changed.connect(lambda _c: run_async(self.restart, name="restart services"))
             settings_pane.wallet_reset.connect(self._wallet_reset)
+            settings_pane.devnet_reset_requested.connect(lambda: run_async(self.reset_devnet, name="reset devnet"))
             panes = [
                 Pane("dashboard", "Dashboard", DashboardPane(self.services, self.model)),
                 Pane("staking", "Staking", StakingPane(self.services, self.model)),

@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -56,6 +56,10 @@ def _add_all(card: Card, *widgets: QWidget) -> None:
             card.body.addWidget(widget)
 
 
+RESET_DEVNET_TEXT = "Reset devnet…"
+RESET_DEVNET_WINDOW_MS = 6000
+
+
 class SettingsPane(QWidget):
     """Each card saves on its own button; bad input is said next to its field and nothing is written.
 
@@ -63,11 +67,13 @@ class SettingsPane(QWidget):
         network_changed: a NetworkChoice was saved (the app restarts its chain connection)
         theme_changed: a Theme was chosen
         wallet_reset: the wallet was deleted from this computer
+        devnet_reset_requested: the person confirmed "Reset devnet" (the app wipes and restarts the local chain)
     """
 
     network_changed = Signal(object)
     theme_changed = Signal(object)
     wallet_reset = Signal()
+    devnet_reset_requested = Signal()
 
     def __init__(
         self, services: Services, probe: ChainIdProbe, prefs: GuiPrefs | None = None, parent: QWidget | None = None
@@ -295,9 +301,28 @@ class SettingsPane(QWidget):
         self.theme.setCurrentIndex(self.theme.findData(prefs.theme.value))
         self.theme.currentIndexChanged.connect(self._theme_chosen)
         self.app_error = error_label()
+        # Reset devnet: two clicks within a few seconds, so a stray click cannot erase the local chain.
+        self.reset_devnet = QPushButton(RESET_DEVNET_TEXT)
+        self.reset_devnet.setToolTip("Erase the local chain, its contracts and the demo history, and start afresh")
+        self.reset_devnet.setVisible(self.services.devnet is not None)
+        self.reset_devnet.clicked.connect(self._reset_devnet_clicked)
+        self._devnet_armed = False
         _add_all(card, folder, open_folder, self.auto_lock, self.auto_lock_save, QLabel("Theme"), self.theme,
-                 self.app_error)  # fmt: skip
+                 self.reset_devnet, self.app_error)  # fmt: skip
         return card
+
+    def _reset_devnet_clicked(self) -> None:
+        if not self._devnet_armed:
+            self._devnet_armed = True
+            self.reset_devnet.setText("Click again to erase the local chain (wallet and chats stay)")
+            QTimer.singleShot(RESET_DEVNET_WINDOW_MS, self._disarm_devnet)
+            return
+        self._disarm_devnet()
+        self.devnet_reset_requested.emit()
+
+    def _disarm_devnet(self) -> None:
+        self._devnet_armed = False
+        self.reset_devnet.setText(RESET_DEVNET_TEXT)
 
     def save_auto_lock(self) -> None:
         """Validate the minutes and apply them to the wallet now and on later launches."""

@@ -69,3 +69,33 @@ async def test_the_app_has_every_pane_serves_the_api_and_follows_the_wallet(
         assert live.sessions == services.consumer.sessions  # the new consumer, not the one before the lock
     finally:
         await controller.stop()
+
+
+async def test_reset_devnet_erases_the_local_chain_and_starts_a_fresh_one(isolated_data_dir: Path) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    environ = {"MOR_DATA_DIR": str(isolated_data_dir), "WALLET_PRIVATE_KEY": "0x" + "11" * 32}
+    controller = AppController(
+        app, isolated_data_dir, environ=environ, dotenv_path=isolated_data_dir / "absent.env", devnet_engine="anvil",
+        demo=False, serve_api=False,
+    )  # fmt: skip
+    try:
+        controller.start()
+        await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window")
+        assert controller.services is not None
+        services = controller.services
+        assert services.devnet is not None
+        assert services.token is not None
+        marker = "0x000000000000000000000000000000000000bEEF"
+        await services.devnet.faucet.fund(marker, eth_wei=1, mor_wei=7)
+        assert await services.token.balance_of(marker) == 7
+        await controller.reset_devnet()
+        await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window again")
+        fresh = controller.services
+        assert fresh is not None
+        assert fresh.devnet is not None
+        assert fresh.token is not None
+        assert fresh.devnet.freshly_deployed  # not the saved chain state: a new deployment
+        assert await fresh.token.balance_of(marker) == 0  # what happened on the old chain is gone
+    finally:
+        await controller.stop()

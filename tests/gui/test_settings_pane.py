@@ -138,3 +138,18 @@ async def test_rpc_of_another_chain_is_refused_and_devnet_is_saved(qtbot: QtBot,
         assert blocker.args[0].key == "devnet"
         saved = json.loads(settings_file(isolated_data_dir).read_text())
         assert saved == {"ETH_NODE_ADDRESS": "", "ETH_NODE_CHAIN_ID": "0", "FAILOVER_ENABLED": "false"}
+
+
+async def test_reset_devnet_needs_a_second_click_to_ask_for_the_reset(qtbot: QtBot, isolated_data_dir: Path) -> None:
+    async with running_services(isolated_data_dir, with_wallet=False) as services:
+        pane = SettingsPane(services, probe_chain_id)
+        qtbot.addWidget(pane)
+        assert not pane.reset_devnet.isHidden()  # the devnet is running
+        asked: list[bool] = []
+        pane.devnet_reset_requested.connect(lambda: asked.append(True))
+        pane.reset_devnet.click()
+        assert asked == []
+        assert "Click again" in pane.reset_devnet.text()
+        pane.reset_devnet.click()
+        assert asked == [True]
+        assert pane.reset_devnet.text() == "Reset devnet…"
