@@ -16,11 +16,13 @@ from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
 from app.events import EventBus
+from app.gui.controller import AppController
 from app.gui.refcount_guard import pin_singletons
 from app.gui.tx_flow import ConfirmDialog
 from app.wallet.keystore import ScryptParams
 from app.wallet.manager import WalletManager
 from app.wallet.secret import WalletSecret
+from app.wallet.wizard import SetupPath, Step
 
 pin_singletons()  # as the app does; without it a long GUI test run aborts with "deallocating None"
 
@@ -118,3 +120,27 @@ async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = T
     else:
         dialog.reject()
     return dialog
+
+
+async def create_wallet_through_wizard(qtbot: QtBot, controller: AppController) -> None:
+    """Walk the first-run wizard as a user would (create path, new mnemonic typed back) up to the main window."""
+    await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.view is not None, what="wizard")
+    wizard = controller.entry.wizard
+    assert wizard is not None
+    wizard.terms.accept_box.setChecked(True)
+    click(qtbot, wizard.terms.next_button)
+    type_into(wizard.password.password.edit, PASSWORD)
+    type_into(wizard.password.confirmation.edit, PASSWORD)
+    click(qtbot, wizard.password.next_button)
+    click(qtbot, wizard.choose.buttons[SetupPath.CREATE])
+    words = [label.text().rsplit(" ", 1)[1] for label in wizard.create_show.words]
+    wizard.create_show.written.setChecked(True)
+    click(qtbot, wizard.create_show.next_button)
+    for position, field in wizard.create_verify.fields.items():
+        type_into(field.edit, words[position - 1])
+    click(qtbot, wizard.create_verify.next_button)
+    await until(lambda: wizard.wizard.step is Step.NETWORK, what="the network page")
+    click(qtbot, wizard.network.next_button)
+    await until(lambda: wizard.wizard.step is Step.DONE, what="the done page")
+    click(qtbot, wizard.done.next_button)
+    await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window")

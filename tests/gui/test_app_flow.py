@@ -13,8 +13,15 @@ from app.gui.controller import AppController
 from app.gui.dashboard import DashboardPane
 from app.gui.staking import StakingPane
 from app.wallet.manager import LockState
-from app.wallet.wizard import SetupPath, Step
-from tests.gui.support import PASSWORD, answer_confirmation, click, type_into, until, wallet_manager
+from tests.gui.support import (
+    PASSWORD,
+    answer_confirmation,
+    click,
+    create_wallet_through_wizard,
+    type_into,
+    until,
+    wallet_manager,
+)
 
 pytestmark = pytest.mark.slow  # starts the real app with an embedded devnet
 
@@ -28,34 +35,11 @@ def _controller(data_dir: Path) -> AppController:
     )  # fmt: skip
 
 
-async def _create_wallet(qtbot: QtBot, controller: AppController) -> None:
-    await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.view is not None, what="wizard")
-    wizard = controller.entry.wizard
-    assert wizard is not None
-    wizard.terms.accept_box.setChecked(True)
-    click(qtbot, wizard.terms.next_button)
-    type_into(wizard.password.password.edit, PASSWORD)
-    type_into(wizard.password.confirmation.edit, PASSWORD)
-    click(qtbot, wizard.password.next_button)
-    click(qtbot, wizard.choose.buttons[SetupPath.CREATE])
-    words = [label.text().rsplit(" ", 1)[1] for label in wizard.create_show.words]
-    wizard.create_show.written.setChecked(True)
-    click(qtbot, wizard.create_show.next_button)
-    for position, field in wizard.create_verify.fields.items():
-        type_into(field.edit, words[position - 1])
-    click(qtbot, wizard.create_verify.next_button)
-    await until(lambda: wizard.wizard.step is Step.NETWORK, what="the network page")
-    click(qtbot, wizard.network.next_button)
-    await until(lambda: wizard.wizard.step is Step.DONE, what="the done page")
-    click(qtbot, wizard.done.next_button)
-    await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window")
-
-
 async def test_create_fund_approve_lock_unlock(qtbot: QtBot, isolated_data_dir: Path) -> None:
     controller = _controller(isolated_data_dir)
     try:
         controller.start()
-        await _create_wallet(qtbot, controller)
+        await create_wallet_through_wizard(qtbot, controller)
         main = controller.main
         assert main is not None and controller.services is not None
         address = controller.services.wallet.address
@@ -100,7 +84,7 @@ async def test_auto_lock_returns_to_the_unlock_screen_and_a_relaunch_starts_ther
     controller = _controller(isolated_data_dir)
     try:
         controller.start()
-        await _create_wallet(qtbot, controller)
+        await create_wallet_through_wizard(qtbot, controller)
         assert controller.services is not None
         controller.services.wallet.auto_lock_seconds = 0.2
         await until(lambda: controller.entry.unlock is not None and controller.entry.unlock.isVisible(),

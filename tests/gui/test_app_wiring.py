@@ -14,8 +14,7 @@ from app.gui.controller import AppController
 from app.gui.live import LiveConsumer
 from app.gui.part2_wiring import Part2
 from app.wallet.manager import LockState
-from tests.gui.support import PASSWORD, click, type_into, until, wallet_manager
-from tests.gui.test_app_flow import _create_wallet
+from tests.gui.support import PASSWORD, click, create_wallet_through_wizard, type_into, until, wallet_manager
 
 pytestmark = pytest.mark.slow  # starts the real app with an embedded devnet
 
@@ -37,7 +36,7 @@ async def test_the_app_has_every_pane_serves_the_api_and_follows_the_wallet(
     controller = _controller(isolated_data_dir, part2)
     try:
         controller.start()
-        await _create_wallet(qtbot, controller)
+        await create_wallet_through_wizard(qtbot, controller)
         main = controller.main
         services = controller.services
         assert main is not None
