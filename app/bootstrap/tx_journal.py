@@ -16,7 +16,7 @@ class StorageTxJournal:
 
     async def record_sent(self, tx: JournaledTx) -> None:
         await self.storage.run(self.storage.sync.pending_txs.add, tx.tx_hash, tx.nonce, tx.purpose,
-                               sender=tx.sender, chain_id=tx.chain_id)
+                               sender=tx.sender, chain_id=tx.chain_id, raw=tx.raw)
 
     async def record_state(self, tx_hashes: Sequence[str], state: TxState) -> None:
         for tx_hash in tx_hashes:
@@ -24,4 +24,4 @@ class StorageTxJournal:
 
     async def unsettled(self, sender: str, chain_id: int) -> list[JournaledTx]:
         rows = await self.storage.run(self.storage.sync.pending_txs.pending, sender, chain_id)
-        return [JournaledTx(r.hash, r.nonce, r.purpose, r.sender, r.chain_id) for r in rows]
+        return [JournaledTx(r.hash, r.nonce, r.purpose, r.sender, r.chain_id, r.raw) for r in rows]

@@ -123,7 +123,7 @@ class TxSender:
         raw = self.signer.sign_transaction(tx)
         # The hash of a signed tx (legacy or typed) is keccak of its raw bytes: journal it before it can leave.
         tx_hash = "0x" + keccak(raw).hex()
-        await self._journal_sent(tx_hash, int(tx["nonce"]), purpose)
+        await self._journal_sent(tx_hash, int(tx["nonce"]), purpose, raw)
         # An unreachable node or a cancellation leaves the row pending: the raw tx may or may not have arrived,
         # and a restart (or the caller's retry) finds out which.
         try:
@@ -134,10 +134,11 @@ class TxSender:
             raise TxRejectedError(f"The node rejected the transaction for {purpose}: {_explain(message)}") from e
         return tx_hash
 
-    async def _journal_sent(self, tx_hash: str, nonce: int, purpose: str) -> None:
+    async def _journal_sent(self, tx_hash: str, nonce: int, purpose: str, raw: bytes) -> None:
         if self.journal is None:
             return
-        entry = JournaledTx(tx_hash, nonce, purpose, self.address.lower(), self.client.chain_id)
+        # The raw bytes let a restart rebroadcast the exact tx (same hash) if the node has lost it.
+        entry = JournaledTx(tx_hash, nonce, purpose, self.address.lower(), self.client.chain_id, raw)
         try:
             await self.journal.record_sent(entry)
         except AppError as e:

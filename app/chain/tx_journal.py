@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 # pending: sent, fate unknown · mined: included with status 1 · failed: included with status 0 ·
@@ -20,13 +20,16 @@ class JournaledTx:
     purpose: str
     sender: str
     chain_id: int
+    # The signed bytes as broadcast: public, so no secret, but kept out of reprs and logs (they are long).
+    # None for rows journaled before the app kept them; such a tx can be looked up but not sent again.
+    raw: bytes | None = field(default=None, repr=False)
 
 
 class TxJournal(Protocol):
     """Durable record of sent transactions (the app wires a storage-backed one; app/chain never imports storage).
 
     ``record_sent`` is called before the signed transaction is broadcast, so a crash at any later point leaves
-    its hash behind; every bump is recorded the same way.
+    its hash and raw bytes behind; every bump is recorded the same way.
     """
 
     async def record_sent(self, tx: JournaledTx) -> None: ...

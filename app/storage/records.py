@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.errors import StorageError
 
@@ -152,3 +152,6 @@ class PendingTransaction:
     state: str = "pending"
     sender: str = ""  # lower-case address; "" for rows written before schema v3
     chain_id: int = 0
+    # The signed transaction as broadcast (public, but long: kept out of reprs); None before schema v4.
+    raw: bytes | None = field(default=None, repr=False)
+    settled: int | None = None  # when the row left "pending" (ms); None while pending and before schema v4

@@ -130,6 +130,15 @@ ALTER TABLE pending_transactions ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX pending_transactions_owner ON pending_transactions(sender, chain_id, state);
 """
 
+# Pending transactions keep their raw signed bytes (public once broadcast), so a restart can rebroadcast a tx the
+# node lost or re-sign it with a higher fee; ``settled`` (ms) dates the end state so old rows can be pruned.
+# Rows from before v4 have neither: they recover as before (no rebroadcast) and age by ``created``.
+_V4 = """
+ALTER TABLE pending_transactions ADD COLUMN raw BLOB;
+ALTER TABLE pending_transactions ADD COLUMN settled INTEGER;
+CREATE INDEX pending_transactions_age ON pending_transactions(state, settled);
+"""
+
 
 def fts5_available(conn: sqlite3.Connection) -> bool:
     """Whether this SQLite build has FTS5 (most do; search falls back to LIKE otherwise)."""
@@ -162,7 +171,11 @@ def _to_v3(conn: sqlite3.Connection) -> None:
     _execute_script(conn, _V3)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
+def _to_v4(conn: sqlite3.Connection) -> None:
+    _execute_script(conn, _V4)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3, _to_v4]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

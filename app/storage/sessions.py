@@ -70,6 +70,10 @@ class SessionRepository:
             ).rowcount > 0
 
 
+# Settled journal rows are kept this long (for support questions), then deleted when the database opens.
+SETTLED_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
 class PendingTransactionRepository:
     """Transactions sent and not yet settled, so a restart can find and watch them."""
 
@@ -77,25 +81,34 @@ class PendingTransactionRepository:
         self._db = db
 
     def add(self, tx_hash: str, nonce: int, purpose: str, *, sender: str = "", chain_id: int = 0,
-            at: int | None = None) -> PendingTransaction:
-        """Record a transaction as pending (written before it is broadcast, so a crash cannot lose it)."""
+            raw: bytes | None = None, at: int | None = None) -> PendingTransaction:
+        """Record a transaction as pending (written before it is broadcast, so a crash cannot lose it).
+
+        ``raw`` is the signed transaction as it will be broadcast, so a restart can send it again.
+        """
         tx = PendingTransaction(tx_hash.lower(), nonce, purpose, now_ms() if at is None else at,
-                                sender=sender.lower(), chain_id=chain_id)
+                                sender=sender.lower(), chain_id=chain_id, raw=raw)
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO pending_transactions (hash, nonce, purpose, created, state, sender, chain_id)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (tx.hash, tx.nonce, tx.purpose, tx.created, tx.state, tx.sender, tx.chain_id),
+                "INSERT OR REPLACE INTO pending_transactions"
+                " (hash, nonce, purpose, created, state, sender, chain_id, raw, settled)"
+                " VALUES (?,?,?,?,?,?,?,?,NULL)",
+                (tx.hash, tx.nonce, tx.purpose, tx.created, tx.state, tx.sender, tx.chain_id, tx.raw),
             )
         return tx
 
-    def set_state(self, tx_hash: str, state: str) -> bool:
-        """Move a transaction to ``state`` (pending/mined/failed/dropped/replaced); False if unknown."""
+    def set_state(self, tx_hash: str, state: str, *, at: int | None = None) -> bool:
+        """Move a transaction to ``state`` (pending/mined/failed/dropped/replaced); False if unknown.
+
+        Leaving "pending" stamps ``settled`` (``at``, default now), the age pruning goes by.
+        """
         if state not in TX_STATES:
             raise StorageError(f"Invalid transaction state {state!r}: expected one of {sorted(TX_STATES)}.")
+        settled = None if state == "pending" else (now_ms() if at is None else at)
         with self._db.write() as conn:
             return conn.execute(
-                "UPDATE pending_transactions SET state = ? WHERE hash = ?", (state, tx_hash.lower())
+                "UPDATE pending_transactions SET state = ?, settled = ? WHERE hash = ?",
+                (state, settled, tx_hash.lower()),
             ).rowcount > 0
 
     def get(self, tx_hash: str) -> PendingTransaction | None:
@@ -118,7 +131,21 @@ class PendingTransactionRepository:
             rows = conn.execute(query + " ORDER BY nonce, created", args).fetchall()
         return [_pending_tx(r) for r in rows]
 
+    def prune_settled(self, *, older_than_ms: int = SETTLED_RETENTION_MS, now: int | None = None) -> int:
+        """Delete settled rows whose end state is older than ``older_than_ms``; pending rows always stay.
+
+        Rows settled before schema v4 have no ``settled`` stamp and age from ``created``. Returns the count.
+        """
+        cutoff = (now_ms() if now is None else now) - older_than_ms
+        with self._db.write() as conn:
+            return conn.execute(
+                "DELETE FROM pending_transactions WHERE state != 'pending' AND COALESCE(settled, created) < ?",
+                (cutoff,),
+            ).rowcount
+
 
 def _pending_tx(row: sqlite3.Row) -> PendingTransaction:
+    raw = row["raw"]
     return PendingTransaction(row["hash"], row["nonce"], row["purpose"], row["created"], row["state"],
-                              sender=row["sender"], chain_id=row["chain_id"])
+                              sender=row["sender"], chain_id=row["chain_id"],
+                              raw=bytes(raw) if raw is not None else None, settled=row["settled"])

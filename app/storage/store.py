@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -17,6 +18,8 @@ from app.storage.provider_stats import ProviderStatsRepository
 from app.storage.receipts import ReceiptRepository
 from app.storage.sessions import PendingTransactionRepository, SessionRepository
 from app.storage.settings_store import SettingsRepository
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,6 +43,10 @@ class Storage:
         self.receipts = ReceiptRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.pending_txs = PendingTransactionRepository(self.db)
+        # The journal stays small: settled transactions go after 30 days, pending ones are kept until settled.
+        pruned = self.pending_txs.prune_settled()
+        if pruned:
+            log.info("pruned %d settled transaction(s) older than 30 days from the journal", pruned)
         self.provider_stats = ProviderStatsRepository(self.db)
         self.settings = SettingsRepository(self.db)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from eth_utils.crypto import keccak
 
 from app.bootstrap.tx_journal import StorageTxJournal
 from app.chain.client import ChainClient
@@ -67,6 +68,7 @@ async def test_a_sent_tx_is_journaled_with_sender_and_chain_then_marked_mined(
     assert row is not None
     assert (row.state, row.sender, row.chain_id, row.purpose) == (
         "mined", signers[0].address.lower(), anvil_client.chain_id, "sending 0.000000000000000001 ETH")
+    assert row.raw is not None and "0x" + keccak(row.raw).hex() == receipt.tx_hash  # the exact bytes broadcast
     assert await storage.run(storage.sync.pending_txs.pending) == []
 
 
