@@ -163,7 +163,24 @@ async def control(url: str, **behaviour: float) -> None:
         r.raise_for_status()
 
 
-async def measure(n: int, seconds: float, rate: float, tokens: int, direct_seconds: float) -> dict[str, Any]:
+def split_cores() -> tuple[int, set[int]]:
+    """The provider's own core and the harness's others (``--own-core``); needs at least two usable CPUs."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--own-core needs at least two CPUs")
+    return cpus[0], set(cpus[1:])
+
+
+async def measure(n: int, seconds: float, rate: float, tokens: int, direct_seconds: float,
+                  own_core: bool = False) -> dict[str, Any]:
+    provider_cpu: list[str] = []
+    if own_core:
+        # The consumers stand in for other machines and the backend for an LLM server (usually on a GPU): give the
+        # provider a core of its own so its loop lag measures the router, not the harness competing for 2 cores.
+        # Set before anvil and the backend start, so they inherit the harness's cores.
+        core, others = split_cores()
+        os.sched_setaffinity(0, others)
+        provider_cpu = ["--cpu", str(core)]
     async with running_devnet() as devnet:
         backend = await spawn("tests.bench.stamped_backend")
         provider: Child | None = None
@@ -171,7 +188,7 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
             url = backend.info["url"]
             provider = await spawn("tests.bench.provider_proc", "--rpc-url", devnet.node.rpc_url, "--diamond",
                                    devnet.protocol.addresses.diamond, "--model-id", "0x" + devnet.model_id.hex(),
-                                   "--backend-url", url)
+                                   "--backend-url", url, *provider_cpu)
             port = provider.info["port"]
             sessions = await open_sessions(devnet, port, n)
             ends = min([(await devnet.protocol.user.diamond.get_session(s)).ends_at for s, _ in sessions])
@@ -198,6 +215,7 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
     quarter = rss[len(rss) // 4][1] if rss else 0.0
     return {
         "sessions": n, "seconds": seconds, "rate_per_session": rate, "tokens_per_prompt": tokens,
+        "provider_own_core": own_core,
         "direct": direct.summary(), "relayed": relayed.summary(),
         "added_chunk_latency_p50_ms": percentile(relayed.latencies_ms, 50) - percentile(direct.latencies_ms, 50),
         "added_chunk_latency_p99_ms": percentile(relayed.latencies_ms, 99) - percentile(direct.latencies_ms, 99),
@@ -217,7 +235,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"{r['sessions']} sessions × {r['rate_per_session']:g} tok/s for {r['seconds']:.0f} s "
           f"({r['tokens_per_s']:,.0f} tokens/s in {r['chunks_per_s']:,.0f} chunks/s through one provider using "
           f"{r['provider_cpu_cores']:.2f} cores; load average {r['load_average']}; "
-          f"the consumers used {r['consumers_cpu_cores']:.2f} cores)")
+          f"the consumers used {r['consumers_cpu_cores']:.2f} cores"
+          f"{'; the provider on a core of its own' if r.get('provider_own_core') else ''})")
     print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'tokens':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'TTFT p50':>9} {'TTFT p99':>9}")
     for name, s in (("direct", d), ("relayed", x)):
@@ -250,13 +269,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, help="soak: relayed run length in minutes (overrides --seconds)")
     parser.add_argument("--rate", type=float, default=20.0, help="tokens/s per session (default 20)")
     parser.add_argument("--tokens", type=int, default=200, help="tokens per answer (default 200)")
+    parser.add_argument("--own-core", action="store_true",
+                        help="pin the provider to one CPU and everything else (consumers, backend, anvil) to the rest")
     args = parser.parse_args()
     seconds = args.minutes * 60 if args.minutes else args.seconds
     direct_seconds = min(20.0, max(5.0, seconds / 4))
-    result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds))
+    result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds, args.own_core))
     result["machine"] = machine()
     report(result)
     name = "bench_concurrency_soak" if args.minutes else "bench_concurrency"
+    name += "_own_core" if args.own_core else ""
     print(f"written: {write_result(name, result)}")
 
 

@@ -6,6 +6,7 @@ number of requests served. Its pid is what the parent samples for RSS and what p
 
 For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
 backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
+``--cpu N`` pins the process to CPU N before any thread starts (the concurrency benchmark's ``--own-core``).
 ``BENCH_SLOW_CALLBACKS=1`` reports the loop callbacks that used more than 20 ms of CPU, with the coroutine and line
 each task step stopped at and whether a GC pass ran inside: asyncio's debug mode (``slow_callback_duration``)
 times callbacks by the wall clock, which on a loaded machine mostly measures the time the OS did not run us.
@@ -103,5 +104,9 @@ if __name__ == "__main__":
     parser.add_argument("--backend-url", required=True)
     parser.add_argument("--key-index", type=int, default=1)
     parser.add_argument("--port", type=int, default=0, help="MOR-RPC port (default: any free one)")
+    parser.add_argument("--cpu", type=int, help="pin this process to one CPU (before any thread starts)")
+    arguments = parser.parse_args()
+    if arguments.cpu is not None:
+        os.sched_setaffinity(0, {arguments.cpu})
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(main(arguments))
