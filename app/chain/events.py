@@ -1,7 +1,7 @@
 """Log watcher: yields decoded SessionOpened/SessionClosed events involving an address, surviving RPC outages.
 
 Polling by default; with ``use_subscriptions`` (ETH_NODE_USE_SUBSCRIPTIONS) logs are pushed over a WebSocket
-``eth_subscribe`` and the watcher falls back to polling for good when the subscription fails or drops.
+``eth_subscribe``; when the subscription fails or drops the watcher polls and retries the subscription with backoff.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ class SessionEventWatcher:
     because the cursor only advances after a successful read. With ``use_subscriptions`` the node pushes the logs
     over ``ws_url`` (default: the client's URL as ws://, where anvil and geth serve it); the blocks before the
     subscription are read once by polling, and when the subscription fails the watcher polls from the block of the
-    last pushed event on, so nothing is lost or delivered twice. ``mode`` says which is in use and
-    ``fallback_reason`` why the subscription was given up.
+    last pushed event on, so nothing is lost or delivered twice. While polling it retries the subscription after
+    ``resubscribe_backoff`` seconds, doubling up to ``resubscribe_backoff_max`` while it keeps failing; a retry that
+    succeeds reads the blocks since the last poll once (the same handover as at start) and stops polling. ``mode``
+    says which is in use and ``fallback_reason`` why the subscription is down (None while subscribed).
     """
 
     def __init__(
@@ -51,6 +53,8 @@ class SessionEventWatcher:
         max_range: int = 2000,
         use_subscriptions: bool = False,
         ws_url: str | None = None,
+        resubscribe_backoff: float = 5.0,
+        resubscribe_backoff_max: float = 300.0,
     ) -> None:
         self.client = client
         self.diamond = diamond
@@ -63,6 +67,10 @@ class SessionEventWatcher:
         self.ws_url = ws_url
         self.mode = "subscription" if use_subscriptions else "polling"
         self.fallback_reason: str | None = None  # why a subscription gave way to polling
+        self.resubscribe_backoff = resubscribe_backoff
+        self.resubscribe_backoff_max = resubscribe_backoff_max
+        self._next_poll_at = 0.0  # loop time of the next fallback poll (kept across failed resubscribe attempts)
+        self._was_subscribed = False  # whether the last subscription attempt subscribed and caught up
         self._delivered: set[tuple[int, int]] = set()  # events of block ``next_block - 1`` already yielded
 
     def _filters(self, start: int | None = None, end: int | None = None) -> Sequence[dict[str, Any]]:
@@ -114,31 +122,66 @@ class SessionEventWatcher:
 
     async def events(self) -> AsyncIterator[DecodedEvent]:
         """Yield events forever (cancel the consuming task to stop): pushed when subscribed, else polled."""
-        if self.use_subscriptions:
+        if not self.use_subscriptions:
+            async for event in self._polled(until=None):
+                yield event
+            return
+        loop = asyncio.get_running_loop()
+        backoff = self.resubscribe_backoff
+        while True:
             async for event in self._subscribed():
                 yield event
-            self.mode = "polling"
-        async for event in self._polled():
-            yield event
+            if self._was_subscribed:
+                backoff = self.resubscribe_backoff  # a working subscription dropped: try again soon
+            async for event in self._polled(until=loop.time() + backoff):
+                yield event
+            backoff = min(backoff * 2, self.resubscribe_backoff_max)
 
     async def _subscribed(self) -> AsyncIterator[DecodedEvent]:
         """Events pushed over the subscription (after a catch-up poll); returns when the subscription fails."""
+        self._was_subscribed = False
         try:
             async with LogSubscription(self.ws_url or ws_url_for(self.client.url), self._filters()) as subscription:
                 # Subscribed first, then read what came before: an event in between is seen twice, never missed.
-                for event in await self.poll():
+                caught_up = await self.poll()
+                self._now_subscribed()
+                for event in caught_up:
                     yield event
                 while True:
                     pushed = decode_log(await subscription.next())
                     if pushed is not None and self._fresh(pushed):
                         yield pushed
         except ChainError as e:
-            self.last_error = self.fallback_reason = e.user_message
-            log.warning("session event subscription: %s; polling every %g s instead", e.user_message,
-                        self.interval)
+            self._subscription_failed(e.user_message)
 
-    async def _polled(self) -> AsyncIterator[DecodedEvent]:
+    def _now_subscribed(self) -> None:
+        if self.mode != "subscription":
+            log.info("session event subscription restored; polling stopped")
+        self.mode, self.fallback_reason, self.last_error = "subscription", None, None
+        self._was_subscribed = True
+
+    def _subscription_failed(self, reason: str) -> None:
+        if self._was_subscribed:
+            self._next_poll_at = 0.0  # pushed events may have been lost with the socket: read the chain now
+        self.fallback_reason = reason
+        if self.mode == "polling":
+            log.debug("session event subscription still failing: %s", reason)  # one warning per outage, not per retry
+            return
+        self.mode, self.last_error = "polling", reason
+        log.warning("session event subscription down (%s); polling every %g s and retrying the subscription",
+                    reason.rstrip("."), self.interval)
+
+    async def _polled(self, until: float | None) -> AsyncIterator[DecodedEvent]:
+        """Polled events every ``interval`` seconds; returns at loop time ``until`` (never, if None)."""
+        loop = asyncio.get_running_loop()
         while True:
+            now = loop.time()
+            if until is not None and now >= until:
+                return
+            if now < self._next_poll_at:
+                await asyncio.sleep(self._next_poll_at - now if until is None else min(self._next_poll_at, until) - now)
+                continue
+            self._next_poll_at = now + self.interval
             try:
                 batch = await self.poll()
             except ChainError as e:
@@ -150,4 +193,3 @@ class SessionEventWatcher:
                 self.last_error = None
             for event in batch:
                 yield event
-            await asyncio.sleep(self.interval)
