@@ -227,6 +227,13 @@ class TxSender:
             nonce=pending.nonce,
         )
 
+    async def replace_with_higher_fee(self, base: dict[str, Any], pending: PendingTx) -> None:
+        """Re-sign ``pending`` (same nonce and ``base`` fields) with fees bumped by the policy, journal it, send it.
+
+        The live escalation step, for a tx this sender did not send itself (one recovered after a restart).
+        """
+        await self._replace(base, pending, self.policy.bump_percent)
+
     async def _replace(self, base: dict[str, Any], pending: PendingTx, percent: int) -> None:
         fees = bump(pending.fees, percent)
         try:

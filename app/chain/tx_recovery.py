@@ -1,4 +1,4 @@
-"""Crash recovery: after a restart, look up every journaled transaction of this wallet on the chain and settle it."""
+"""Crash recovery: after a restart, find every journaled transaction of this wallet on the chain and finish it."""
 
 from __future__ import annotations
 
@@ -9,22 +9,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.chain.errors import ChainUnreachableError
+from web3.exceptions import Web3RPCError
+
+from app.chain.client import rpc_message
+from app.chain.errors import ChainUnreachableError, TxRejectedError
 from app.chain.fees import Fees
+from app.chain.raw_tx import SignedTx, decode_signed_tx
 from app.chain.tx import PendingTx, TxSender, receipt_hash
 from app.chain.tx_journal import JournaledTx
+from app.errors import ChainError, WalletError
 
 log = logging.getLogger(__name__)
 
-# waiting: still in the node's pool, being awaited · unresolved: still not mined when the bounded wait ended
-Outcome = Literal["mined", "failed", "dropped", "waiting", "unresolved"]
+# Final: mined · failed (included, status 0) · dropped (lost and cannot be sent again) · replaced (another tx took
+# the nonce) · unresolved (still not mined when the bounded wait ended).
+# Progress, published while recovery goes on: waiting (in the pool, being awaited) · resent (the node had lost it;
+# the same signed bytes were sent again) · bumped (stuck; re-sent with a higher fee).
+Outcome = Literal["mined", "failed", "dropped", "replaced", "unresolved", "waiting", "resent", "bumped"]
+State = dict[str, Any] | Literal["pending", "dropped", "replaced"]
+
+# Answers to a rebroadcast meaning the node has the tx after all (a load-balanced RPC, or it arrived meanwhile).
+_ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already exists")
 
 
 @dataclass(frozen=True)
 class RecoveredTransaction:
     """Event: a transaction sent before the app stopped was found again; ``message`` is one sentence for the user."""
 
-    tx_hash: str  # the included version when mined, else the latest fee bump
+    tx_hash: str  # the included version when mined, else the latest version sent
     nonce: int
     purpose: str
     outcome: Outcome
@@ -37,12 +49,16 @@ async def resume_pending(
     wait_s: float | None = None,
     publish: Callable[[RecoveredTransaction], None] | None = None,
 ) -> list[RecoveredTransaction]:
-    """Settle the journaled, unsettled transactions of ``sender``'s wallet on its chain; the final outcome of each.
+    """Finish the journaled, unsettled transactions of ``sender``'s wallet on its chain; the final outcome of each.
 
-    Mined (or failed) ones are marked so; ones still in the node's pool are listed in ``sender.pending()`` and
-    their nonces held while awaited, for at most ``wait_s`` (default: the sender's escalation timeout); ones the
-    chain no longer knows are marked dropped and their nonce is free again. Every outcome is also passed to
-    ``publish`` (the app's event bus), including ``waiting`` when the wait starts.
+    Per nonce: a mined (or failed) version is marked so. One still in the node's pool is listed in
+    ``sender.pending()`` with its nonce held and awaited for at most ``wait_s`` (default: the sender's escalation
+    timeout); each ``policy.check_interval`` it stays pending it is re-signed with a bumped fee (the sender's live
+    escalation, journaled before broadcast, up to ``policy.max_attempts`` versions in all). One the node no longer
+    knows whose nonce is still free is rebroadcast from its journaled raw bytes (same hash, so never twice on
+    chain) and then awaited the same way; without raw bytes (journaled by an older app) it is marked dropped. One
+    whose nonce another transaction used is marked replaced. Every outcome, and the progress events (waiting,
+    resent, bumped), are passed to ``publish`` (the app's event bus).
     """
     if sender.journal is None:
         return []
@@ -54,86 +70,210 @@ async def resume_pending(
         log.info("resuming %d transaction(s) sent before the restart", len(by_nonce))
     limit = sender.policy.total_timeout if wait_s is None else wait_s
     report = publish or (lambda _: None)
-    return list(await asyncio.gather(*(_resume(sender, group, limit, report) for _, group in sorted(by_nonce.items()))))
+    recoveries = [_Recovery(sender, group, report) for _, group in sorted(by_nonce.items())]
+    return list(await asyncio.gather(*(r.run(limit) for r in recoveries)))
 
 
-async def _resume(
-    sender: TxSender, group: list[JournaledTx], wait_s: float, publish: Callable[[RecoveredTransaction], None]
-) -> RecoveredTransaction:
-    pending = PendingTx(group[-1].purpose, group[0].nonce, [row.tx_hash for row in group], Fees())
-    deadline = time.monotonic() + wait_s
-    held = False
-    try:
-        while True:
+class _Recovery:
+    """One nonce group (the original and its fee bumps) being finished."""
+
+    def __init__(self, sender: TxSender, group: list[JournaledTx], publish: Callable[[RecoveredTransaction], None]):
+        self.sender = sender
+        self.publish = publish
+        self.pending = PendingTx(group[-1].purpose, group[0].nonce, [row.tx_hash for row in group], Fees())
+        self.what = f"{self.pending.purpose} (sent before the app stopped, nonce {self.pending.nonce})"
+        self.newest: SignedTx | None = None  # the newest version we hold the signed bytes of
+        self.newest_raw = b""
+        self.resent = False
+        self.refusal = ""  # the node's answer when it refused a rebroadcast
+        # Why the fee will not be raised ("" while it may be).
+        self.no_bump = ""
+        self._adopt(group)
+
+    def _adopt(self, rows: list[JournaledTx]) -> None:
+        """Take the newest row with decodable raw bytes as the version to rebroadcast and to bump from."""
+        for row in reversed(rows):
+            if row.raw is None:
+                continue
             try:
-                state = await _look_up(sender, pending)
-            except ChainUnreachableError as e:
-                log.warning("looking up %s after the restart: %s", pending.tx_hash, e.user_message)
-                state = "pending"
-            if not isinstance(state, str) or state == "dropped" or time.monotonic() >= deadline:
-                break
-            if not held:
-                held = True
-                sender.track(pending)
-                sender.nonces.hold(pending.nonce)
-                publish(_event(pending, "waiting", f"{pending.purpose} (sent before the app stopped) is still "
-                               f"waiting to be mined; the app is watching it ({pending.tx_hash})."))
-            await asyncio.sleep(sender.policy.poll_interval)
-    finally:
-        if held:
-            sender.untrack(pending)
-            sender.nonces.release(pending.nonce)
-    event = await _settle(sender, pending, state, wait_s)
-    log.info("%s", event.message)
-    publish(event)
-    return event
+                signed = decode_signed_tx(row.raw)
+            except ChainError as e:
+                log.warning("%s", e.user_message)
+                continue
+            if signed.tx_hash != row.tx_hash.lower() or signed.nonce != self.pending.nonce:
+                log.warning("journaled bytes of %s do not match its hash or nonce; not using them", row.tx_hash)
+                continue
+            self.newest, self.newest_raw = signed, row.raw
+            self.pending.fees = signed.fees
+            self.no_bump = ""
+            return
+        self.no_bump = "it was sent by an app version that kept no signed copy"
 
+    async def run(self, wait_s: float) -> RecoveredTransaction:
+        sender, pending, policy = self.sender, self.pending, self.sender.policy
+        deadline = time.monotonic() + wait_s
+        held = False
+        next_bump = 0.0
+        try:
+            while True:
+                try:
+                    state = await self._look_up()
+                    now = time.monotonic()
+                    if not isinstance(state, str) or state != "pending" or now >= deadline:
+                        break
+                    if not held:
+                        held = True
+                        sender.track(pending)
+                        sender.nonces.hold(pending.nonce)
+                        next_bump = now + policy.check_interval
+                        if not self.resent:  # the resent message already says it is being watched
+                            self._report("waiting", f"{self.what} is still waiting to be mined; the app is "
+                                         f"watching it{self._bump_note()} ({pending.tx_hash}).")
+                    elif now >= next_bump and not self.no_bump:
+                        next_bump = now + policy.check_interval
+                        await self._bump()
+                except ChainUnreachableError as e:
+                    log.warning("looking up %s after the restart: %s", pending.tx_hash, e.user_message)
+                    state = "pending"
+                    if time.monotonic() >= deadline:
+                        break
+                await asyncio.sleep(policy.poll_interval)
+        finally:
+            if held:
+                sender.untrack(pending)
+                sender.nonces.release(pending.nonce)
+        event = await self._settle(state, wait_s)
+        log.info("%s", event.message)
+        self.publish(event)
+        return event
 
-async def _look_up(sender: TxSender, pending: PendingTx) -> dict[str, Any] | Literal["pending", "dropped"]:
-    """The receipt of whichever version was included, else whether the node still holds one of them."""
-    receipt = await _receipt(sender, pending)
-    if receipt is not None:
-        return receipt
-    for tx_hash in pending.hashes:
-        if await sender.client.rpc("eth_getTransactionByHash", [tx_hash]) is not None:
-            return "pending"
-    # Unknown to the node. Look once more: it may have been included between the two look-ups.
-    mined_count = await sender.client.get_transaction_count(sender.address, "latest")
-    receipt = await _receipt(sender, pending)
-    if receipt is not None:
-        return receipt
-    log.info("nonce %d: none of %s is known (account nonce %d)", pending.nonce, pending.hashes, mined_count)
-    return "dropped"
+    def _bump_note(self) -> str:
+        if self.no_bump:
+            return f" (its fee cannot be raised: {self.no_bump})"
+        return ", and raises its fee if it stays stuck"
 
-
-async def _receipt(sender: TxSender, pending: PendingTx) -> dict[str, Any] | None:
-    for tx_hash in reversed(pending.hashes):
-        receipt = await sender.client.get_transaction_receipt(tx_hash)
+    async def _look_up(self) -> State:
+        """The receipt of whichever version was included, else what became of the nonce (rebroadcasting if lost)."""
+        sender, pending = self.sender, self.pending
+        receipt = await self._receipt()
         if receipt is not None:
             return receipt
-    return None
+        for tx_hash in pending.hashes:
+            if await sender.client.rpc("eth_getTransactionByHash", [tx_hash]) is not None:
+                return "pending"
+        if await self._reload_journal():
+            return "pending"  # versions journaled since we looked (a bump cut off mid-send): look them up next
+        mined_count = await sender.client.get_transaction_count(sender.address, "latest")
+        # Look once more: it may have been included between the two look-ups.
+        receipt = await self._receipt()
+        if receipt is not None:
+            return receipt
+        if mined_count > pending.nonce:
+            log.info("nonce %d was used by another transaction than %s", pending.nonce, pending.hashes)
+            return "replaced"
+        if self.newest is None:
+            log.info("nonce %d: none of %s is known and no signed copy is kept", pending.nonce, pending.hashes)
+            return "dropped"
+        return await self._rebroadcast()
 
+    async def _reload_journal(self) -> bool:
+        """Add versions of this nonce journaled after recovery began; whether there were any."""
+        journal, pending = self.sender.journal, self.pending
+        if journal is None:
+            return False
+        rows = [r for r in await journal.unsettled(self.sender.address.lower(), self.sender.client.chain_id)
+                if r.nonce == pending.nonce]
+        known = {h.lower() for h in pending.hashes}
+        new = [r.tx_hash for r in rows if r.tx_hash.lower() not in known]
+        if not new:
+            return False
+        pending.hashes.extend(new)
+        self._adopt(rows)
+        return True
 
-async def _settle(
-    sender: TxSender, pending: PendingTx, state: dict[str, Any] | str, wait_s: float
-) -> RecoveredTransaction:
-    what = f"{pending.purpose} (sent before the app stopped, nonce {pending.nonce})"
-    if isinstance(state, dict):
-        await sender.settle(pending.hashes, state)
-        block = int(state["blockNumber"])
-        included = receipt_hash(state)
-        if int(state.get("status", 1)) == 0:
-            return _event(pending, "failed", f"{what} was included in block {block} but failed on chain: "
-                          f"{included}. Check it in a block explorer and do it again if still needed.", included)
-        return _event(pending, "mined", f"{what} was found and finished: mined in block {block} ({included}).",
-                      included)
-    if state == "dropped":
-        await sender.journal_state(pending.hashes, "dropped")
-        return _event(pending, "dropped", f"{what} was dropped by the network and will never be mined "
-                      f"({pending.tx_hash}); do it again if it is still needed.")
-    return _event(pending, "unresolved", f"{what} is still not mined after {wait_s:g} s ({pending.tx_hash}); the "
-                  "app looks for it again at the next start. Check it in a block explorer.")
+    async def _rebroadcast(self) -> State:
+        """Send the newest version's exact signed bytes again: the same hash, so it cannot be mined twice."""
+        raw, signed = self.newest_raw, self.newest
+        assert signed is not None
+        try:
+            await self.sender.client.request(lambda w3: w3.eth.send_raw_transaction(raw), raw_errors=True)
+        except Web3RPCError as e:
+            message = rpc_message(e)
+            lowered = message.lower()
+            if any(p in lowered for p in _ALREADY_KNOWN):
+                return "pending"
+            if "nonce too low" in lowered:  # the nonce was used meanwhile: by our tx, or by another one
+                return await self._receipt() or "replaced"
+            log.warning("rebroadcasting %s was refused: %s", signed.tx_hash, message)
+            self.refusal = message
+            return "dropped"
+        if not self.resent:
+            self.resent = True
+            self._report("resent", f"{self.what} was no longer known to the network, so the app sent the same "
+                         f"signed transaction again and is watching it{self._bump_note()} ({signed.tx_hash}); it "
+                         "cannot be mined twice.", signed.tx_hash)
+        return "pending"
 
+    async def _bump(self) -> None:
+        """Re-sign the newest version with a higher fee through the sender's live escalation step."""
+        sender, pending, signed = self.sender, self.pending, self.newest
+        assert signed is not None
+        if len(pending.hashes) >= sender.policy.max_attempts:
+            self.no_bump = f"it was already sent {len(pending.hashes)} times, the most the fee policy allows"
+            log.info("%s: %s", self.what, self.no_bump)
+            return
+        before = pending.tx_hash
+        try:
+            await sender.replace_with_higher_fee(signed.base(sender.address), pending)
+        except (WalletError, TxRejectedError) as e:
+            # A locked wallet cannot sign and a refused bump will be refused again: keep waiting, and say why.
+            self.no_bump = e.user_message.rstrip(".")
+            self._report("waiting", f"{self.what} is still waiting to be mined; its fee cannot be raised: "
+                         f"{self.no_bump}. The app keeps watching it ({pending.tx_hash}).")
+            return
+        if pending.tx_hash != before:
+            self._report("bumped", f"{self.what} was stuck, so the app sent it again with a "
+                         f"{sender.policy.bump_percent} % higher fee ({pending.tx_hash}).")
 
-def _event(pending: PendingTx, outcome: Outcome, message: str, tx_hash: str | None = None) -> RecoveredTransaction:
-    return RecoveredTransaction(tx_hash or pending.tx_hash, pending.nonce, pending.purpose, outcome, message)
+    async def _receipt(self) -> dict[str, Any] | None:
+        for tx_hash in reversed(self.pending.hashes):
+            receipt = await self.sender.client.get_transaction_receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+        return None
+
+    async def _settle(self, state: State, wait_s: float) -> RecoveredTransaction:
+        sender, pending, what = self.sender, self.pending, self.what
+        if isinstance(state, dict):
+            await sender.settle(pending.hashes, state)
+            block = int(state["blockNumber"])
+            included = receipt_hash(state)
+            if int(state.get("status", 1)) == 0:
+                return self._event("failed", f"{what} was included in block {block} but failed on chain: "
+                                   f"{included}. Check it in a block explorer and do it again if still needed.",
+                                   included)
+            return self._event("mined", f"{what} was found and finished: mined in block {block} ({included}).",
+                               included)
+        if state == "replaced":
+            await sender.journal_state(pending.hashes, "replaced")
+            return self._event("replaced", f"{what} will never be mined: another transaction with the same nonce "
+                               f"was mined instead (was this wallet used in another app?) ({pending.tx_hash}); do "
+                               "it again if it is still needed.")
+        if state == "dropped":
+            await sender.journal_state(pending.hashes, "dropped")
+            if self.refusal:
+                return self._event("dropped", f"{what} was lost by the network, and the node refused it when the "
+                                   f"app sent it again: {self.refusal} ({pending.tx_hash}); do it again if it is "
+                                   "still needed.")
+            return self._event("dropped", f"{what} was dropped by the network and will never be mined "
+                               f"({pending.tx_hash}); do it again if it is still needed.")
+        return self._event("unresolved", f"{what} is still not mined after {wait_s:g} s ({pending.tx_hash}); the "
+                           "app looks for it again at the next start. Check it in a block explorer.")
+
+    def _report(self, outcome: Outcome, message: str, tx_hash: str | None = None) -> None:
+        log.info("%s", message)
+        self.publish(self._event(outcome, message, tx_hash))
+
+    def _event(self, outcome: Outcome, message: str, tx_hash: str | None = None) -> RecoveredTransaction:
+        pending = self.pending
+        return RecoveredTransaction(tx_hash or pending.tx_hash, pending.nonce, pending.purpose, outcome, message)

@@ -152,12 +152,14 @@ async def test_after_a_crash_a_still_pending_tx_is_awaited_and_the_next_send_tak
     assert sender.pending() == []
 
 
-async def test_after_a_crash_a_dropped_tx_is_reported_and_its_nonce_is_used_again(
+async def test_after_a_crash_a_lost_tx_journaled_without_raw_bytes_is_reported_dropped_and_its_nonce_reused(
     anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
 ) -> None:
     client = anvil_client
     tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
     await client.rpc("anvil_dropTransaction", [tx_hash])
+    with sqlite3.connect(storage.sync.path) as conn:  # as an app from before schema v4 journaled it
+        conn.execute("UPDATE pending_transactions SET raw = NULL")
     await client.rpc("evm_setAutomine", [True])
     events: list[RecoveredTransaction] = []
 
@@ -213,3 +215,70 @@ async def test_a_held_nonce_is_skipped_even_by_a_node_that_does_not_count_it_and
     nonces.release(5)
     async with nonces.reserve() as nonce:
         assert nonce == 5
+
+
+async def _txs_at_nonce(client: ChainClient, sender: str, nonce: int) -> list[str]:
+    """Hashes of every mined transaction from ``sender`` with ``nonce`` (a scan of the whole, short, devnet chain)."""
+    found = []
+    for number in range(int(await client.rpc("eth_blockNumber", []), 16) + 1):
+        block = await client.rpc("eth_getBlockByNumber", [hex(number), True])
+        found += [tx["hash"] for tx in block["transactions"]
+                  if tx["from"].lower() == sender.lower() and int(tx["nonce"], 16) == nonce]
+    return found
+
+
+async def test_after_a_crash_a_tx_the_node_lost_is_rebroadcast_byte_for_byte_and_mined_exactly_once(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    await client.rpc("anvil_dropTransaction", [tx_hash])
+    assert await client.rpc("eth_getTransactionByHash", [tx_hash]) is None
+    await client.rpc("evm_setAutomine", [True])
+    events: list[RecoveredTransaction] = []
+
+    sender = _restarted(client, signers[0], storage)
+    [outcome] = await resume_pending(sender, publish=events.append)
+
+    assert (outcome.outcome, outcome.tx_hash) == ("mined", tx_hash)
+    assert [(e.outcome, e.tx_hash) for e in events] == [("resent", tx_hash), ("mined", tx_hash)]
+    assert "sent the same signed transaction again" in events[0].message
+    assert await _txs_at_nonce(client, signers[0].address, nonce) == [tx_hash]
+    assert await _row_state(storage, tx_hash) == "mined"
+    follow_up = await sender.transfer_eth(SINK, 1)
+    assert int((await client.rpc("eth_getTransactionByHash", [follow_up.tx_hash]))["nonce"], 16) == nonce + 1
+
+
+async def test_a_lost_tx_whose_nonce_another_tx_used_is_marked_replaced_and_never_rebroadcast(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    await client.rpc("anvil_dropTransaction", [tx_hash])
+    await client.rpc("evm_setAutomine", [True])
+    elsewhere = TxSender(client, signers[0], policy=FAST_POLICY)  # the same key used by another app, no journal
+    other = await elsewhere.transfer_eth(SINK, 7)
+
+    [outcome] = await resume_pending(_restarted(client, signers[0], storage))
+
+    assert (outcome.outcome, outcome.tx_hash) == ("replaced", tx_hash)
+    assert "another transaction with the same nonce" in outcome.message and "do it again" in outcome.message
+    assert await _row_state(storage, tx_hash) == "replaced"
+    assert await _txs_at_nonce(client, signers[0].address, nonce) == [other.tx_hash]
+
+
+async def test_a_lost_tx_the_node_refuses_to_take_again_is_dropped_with_the_nodes_reason(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    await client.rpc("anvil_dropTransaction", [tx_hash])
+    await client.rpc("evm_setAutomine", [True])
+    await client.rpc("anvil_setBalance", [signers[0].address, "0x0"])  # it can no longer pay for its gas
+
+    [outcome] = await resume_pending(_restarted(client, signers[0], storage))
+
+    assert (outcome.outcome, outcome.nonce) == ("dropped", nonce)
+    assert "refused it when the app sent it again" in outcome.message and "funds" in outcome.message.lower()
+    assert await _row_state(storage, tx_hash) == "dropped"
+    assert await _txs_at_nonce(client, signers[0].address, nonce) == []
