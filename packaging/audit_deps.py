@@ -255,11 +255,16 @@ def audit(
     def one(pin: tuple[str, str]) -> Result:
         name, installed = pin
         try:
-            return classify(name, installed, fetch(name), ignored)
+            data = fetch(name)
         except NotFound as e:
             return Result(name, installed, NOT_ON_PYPI, problem=str(e))
         except FetchError as e:
             return Result(name, installed, UNREACHABLE, problem=str(e))
+        try:
+            return classify(name, installed, data, ignored)
+        except (TypeError, ValueError, AttributeError) as e:  # a field of an unexpected type
+            problem = f"the index's project JSON for {name} has an unexpected shape ({e.__class__.__name__}: {e})"
+            return Result(name, installed, UNREACHABLE, problem=problem)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         return list(pool.map(one, pins))

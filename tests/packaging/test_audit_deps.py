@@ -258,11 +258,13 @@ def test_malformed_json_from_the_index_is_reported_without_a_traceback(
     index.add("web3", "8.0.0")
     index.projects["broken"] = (200, b"<html>captive portal</html>")
     index.projects["odd"] = (200, b'["not", "a", "project"]')
+    index.projects["shape"] = (200, b'{"info": {"version": "1.0"}, "vulnerabilities": 7}')
+    pins = _pins(tmp_path, "web3==8.0.0", "broken==1.0", "odd==1.0", "shape==1.0")
 
-    code, out = _run(index.url, _pins(tmp_path, "web3==8.0.0", "broken==1.0", "odd==1.0"), monkeypatch)
+    code, out = _run(index.url, pins, monkeypatch)
 
     assert code == 0, out
-    assert "2 unreachable (NOT audited):\n    broken 1.0, odd 1.0" in out
+    assert "3 unreachable (NOT audited):\n    broken 1.0, odd 1.0, shape 1.0" in out
     assert f"{index.url}/pypi/broken/json did not return JSON" in out
     assert "Traceback" not in out
 
