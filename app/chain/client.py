@@ -21,6 +21,7 @@ from web3.exceptions import (
 )
 
 from app.chain.errors import ChainUnreachableError, ContractRevertError, WrongChainError
+from app.chain.http_sessions import close_provider
 from app.chain.networks import chain_name
 from app.chain.revert import decode_revert, revert_data_from
 from app.errors import ChainError
@@ -65,16 +66,17 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
         task.exception()  # an abandoned call's failure is not an error of anyone still waiting
 
 
-async def _finish_even_if_cancelled(coro: Awaitable[T]) -> T:
-    """Await ``coro`` so that cancelling the caller does not cancel the web3 call itself.
+async def _settle(tasks: set[asyncio.Task[Any]], limit_s: float) -> int:
+    """Wait until ``tasks`` are done or ``limit_s`` passed (never cancelling them); return how many still run.
 
-    web3's async HTTP provider takes a process-wide threading.Lock through an executor around every request; a
-    request cancelled at the wrong moment leaves that lock held for good, and every later RPC call of the process
-    then hangs. Letting the call finish in the background (its result dropped) keeps the lock balanced.
+    Tasks of another (stopped) event loop can never finish here and are not waited for.
     """
-    task = asyncio.ensure_future(coro)
-    task.add_done_callback(_retrieve)
-    return await asyncio.shield(task)
+    loop = asyncio.get_running_loop()
+    ours = {task for task in tasks if task.get_loop() is loop and not task.done()}
+    if not ours:
+        return 0
+    _, pending = await asyncio.wait(ours, timeout=limit_s)
+    return len(pending)
 
 
 class ChainClient:
@@ -93,6 +95,7 @@ class ChainClient:
         retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 5.0,
+        close_wait: float = 5.0,
     ) -> None:
         urls = tuple(u.strip() for u in rpc_urls if u and u.strip())
         if not urls:
@@ -103,8 +106,16 @@ class ChainClient:
         self._retries = max(1, retries)
         self._backoff = backoff
         self._max_backoff = max_backoff
+        self._close_wait = close_wait
         self._index = 0
         self._w3: AsyncWeb3[Any] | None = None
+        self._closed = False
+        # Every provider we opened and have not closed yet (the current one, and ones failed over from).
+        self._live: list[AsyncWeb3[Any]] = []
+        # Chain calls still running although their caller may be gone (see _shielded), and the background closes
+        # of providers we moved away from: close() waits for both, so no session outlives the client.
+        self._calls: set[asyncio.Task[Any]] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
         self._chain_id: int | None = None
         self._connect_lock = asyncio.Lock()
         self._health = ChainHealth(None, False, None, "not connected yet", time.time())
@@ -156,16 +167,52 @@ class ChainClient:
             )
             w3 = AsyncWeb3(provider)
         w3.middleware_onion.clear()  # plain dicts, and no hidden extra RPC round trips
+        self._live.append(w3)
         return w3
 
-    @staticmethod
-    async def _dispose(w3: AsyncWeb3[Any] | None) -> None:
-        if w3 is None:
+    async def _dispose(self, w3: AsyncWeb3[Any] | None) -> None:
+        """Close ``w3``'s connections now (a no-op the second time)."""
+        if w3 is None or w3 not in self._live:
             return
+        self._live.remove(w3)
         try:
-            await w3.provider.disconnect()
+            await close_provider(w3.provider)
         except Exception:  # closing a dead connection may fail in many ways; nothing to do about it
             log.debug("closing an RPC connection failed", exc_info=True)
+
+    def _retire(self, w3: AsyncWeb3[Any] | None) -> None:
+        """Close ``w3`` once the calls that may still be using it are done, without making the caller wait.
+
+        Closing it at once would fail those calls, and web3 would open a fresh cached session for any of them still
+        waiting for its session lock: a session nobody closes.
+        """
+        if w3 is None:
+            return
+        users = set(self._calls)
+
+        async def close_when_unused() -> None:
+            # A call ends by its own request timeout; the margin covers the wait for web3's session lock.
+            await _settle(users, self._timeout + 1.0)
+            await self._dispose(w3)
+
+        task = asyncio.create_task(close_when_unused(), name="chain-client-retire")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        task.add_done_callback(_retrieve)
+
+    async def _shielded(self, coro: Awaitable[T]) -> T:
+        """Await ``coro`` so that cancelling the caller does not cancel the web3 call itself.
+
+        web3's async HTTP provider takes a process-wide threading.Lock through an executor around every request; a
+        request cancelled at the wrong moment leaves that lock held for good, and every later RPC call of the
+        process then hangs. Letting the call finish in the background (its result dropped) keeps the lock
+        balanced; the client keeps the task so that close() can wait for it before closing the sessions it uses.
+        """
+        task = asyncio.ensure_future(coro)
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
 
     async def _try_url(self, index: int) -> AsyncWeb3[Any]:
         url = self.urls[index]
@@ -189,9 +236,13 @@ class ChainClient:
         return w3
 
     async def connect(self) -> None:
-        """Connect to the first URL that answers with the expected chain id (raises if none does)."""
+        """Connect to the first URL that answers with the expected chain id (raises if none does).
+
+        Also reopens a closed client.
+        """
         async with self._connect_lock:
-            await self._connect_locked(start=self._index)
+            self._closed = False
+            await self._shielded(self._connect_locked(start=self._index))
 
     async def _connect_locked(self, start: int) -> None:
         wrong: WrongChainError | None = None
@@ -207,8 +258,11 @@ class ChainClient:
             except _CONNECT_ERRORS as e:
                 reasons.append(f"{_redact(self.urls[index])}: {type(e).__name__}: {e}")
                 continue
+            if self._closed:  # close() ran while we were connecting: this connection is not wanted any more
+                await self._dispose(w3)
+                raise self._closed_error()
             old, self._w3, self._index = self._w3, w3, index
-            await self._dispose(old)
+            self._retire(old)
             self._set_health(True, None)
             log.info("connected to %s (chain id %s)", _redact(self.url), self._chain_id)
             return
@@ -226,9 +280,25 @@ class ChainClient:
             urls=self.urls,
         )
 
+    def _closed_error(self) -> ChainError:
+        return ChainError(
+            "The chain connection was closed (the app is stopping or switching networks): connect again to use it."
+        )
+
     async def close(self) -> None:
-        w3, self._w3 = self._w3, None
-        await self._dispose(w3)
+        """Stop using the chain: let calls still in flight finish (up to ``close_wait`` s), then close every
+        connection the client opened, on whichever event loop it was opened. Safe to call more than once."""
+        self._closed = True
+        self._w3 = None
+        still_running = await _settle(self._calls | self._retiring, self._close_wait)
+        if still_running:
+            log.warning("%d chain call(s) still running after %.1f s; closing their connections", still_running,
+                        self._close_wait)
+        for w3 in list(self._live):
+            await self._dispose(w3)
+        for task in list(self._retiring):
+            task.cancel()  # their provider is closed above; what is left of them is waiting for stragglers
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         self._set_health(False, "closed")
 
     async def __aenter__(self) -> ChainClient:
@@ -252,9 +322,11 @@ class ChainClient:
             try:
                 if self._w3 is None:
                     async with self._connect_lock:
+                        if self._closed:
+                            raise self._closed_error()
                         if self._w3 is None:
-                            await _finish_even_if_cancelled(self._connect_locked(start=self._index))
-                result = await _finish_even_if_cancelled(op(self.w3))
+                            await self._shielded(self._connect_locked(start=self._index))
+                result = await self._shielded(op(self.w3))
             except ChainUnreachableError as e:
                 last = e
             except (Web3RPCError, ContractLogicError) as e:
@@ -266,7 +338,7 @@ class ChainClient:
                 log.warning("RPC %s failed (%s: %s); failing over", _redact(self.url), type(e).__name__, e)
                 failed, self._w3 = self._w3, None
                 self._index = (self._index + 1) % len(self.urls)
-                await self._dispose(failed)
+                self._retire(failed)
                 self._set_health(False, f"{type(e).__name__}: {e}")
             else:
                 if not self._health.reachable:
