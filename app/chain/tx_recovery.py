@@ -30,6 +30,8 @@ State = dict[str, Any] | Literal["pending", "dropped", "replaced"]
 
 # Answers to a rebroadcast meaning the node has the tx after all (a load-balanced RPC, or it arrived meanwhile).
 _ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already exists")
+# Answers meaning its fee is now too low (nodes evict such txs from their pool): a fee bump can still send it.
+_TOO_CHEAP = ("underpriced", "base fee", "fee cap", "fee too low", "feecap")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class _Recovery:
         self.newest: SignedTx | None = None  # the newest version we hold the signed bytes of
         self.newest_raw = b""
         self.resent = False
+        self.bump_now = False  # the node refused the lost tx as too cheap: bump without waiting an interval
         self.refusal = ""  # the node's answer when it refused a rebroadcast
         # Why the fee will not be raised ("" while it may be).
         self.no_bump = ""
@@ -105,9 +108,9 @@ class _Recovery:
                 continue
             self.newest, self.newest_raw = signed, row.raw
             self.pending.fees = signed.fees
-            self.no_bump = ""
             return
-        self.no_bump = "it was sent by an app version that kept no signed copy"
+        if self.newest is None:
+            self.no_bump = "it was sent by an app version that kept no signed copy"
 
     async def run(self, wait_s: float) -> RecoveredTransaction:
         sender, pending, policy = self.sender, self.pending, self.sender.policy
@@ -129,7 +132,8 @@ class _Recovery:
                         if not self.resent:  # the resent message already says it is being watched
                             self._report("waiting", f"{self.what} is still waiting to be mined; the app is "
                                          f"watching it{self._bump_note()} ({pending.tx_hash}).")
-                    elif now >= next_bump and not self.no_bump:
+                    if (now >= next_bump or self.bump_now) and not self.no_bump:
+                        self.bump_now = False
                         next_bump = now + policy.check_interval
                         await self._bump()
                 except ChainUnreachableError as e:
@@ -177,7 +181,8 @@ class _Recovery:
         return await self._rebroadcast()
 
     async def _reload_journal(self) -> bool:
-        """Add versions of this nonce journaled after recovery began; whether there were any."""
+        """Re-read this nonce's versions (our own bumps included) so a rebroadcast sends the newest; whether
+        the journal had versions we did not know of."""
         journal, pending = self.sender.journal, self.pending
         if journal is None:
             return False
@@ -185,11 +190,9 @@ class _Recovery:
                 if r.nonce == pending.nonce]
         known = {h.lower() for h in pending.hashes}
         new = [r.tx_hash for r in rows if r.tx_hash.lower() not in known]
-        if not new:
-            return False
         pending.hashes.extend(new)
         self._adopt(rows)
-        return True
+        return bool(new)
 
     async def _rebroadcast(self) -> State:
         """Send the newest version's exact signed bytes again: the same hash, so it cannot be mined twice."""
@@ -204,6 +207,10 @@ class _Recovery:
                 return "pending"
             if "nonce too low" in lowered:  # the nonce was used meanwhile: by our tx, or by another one
                 return await self._receipt() or "replaced"
+            if any(p in lowered for p in _TOO_CHEAP) and not self.no_bump:
+                log.info("rebroadcasting %s was refused as too cheap (%s): raising its fee", signed.tx_hash, message)
+                self.bump_now = True
+                return "pending"
             log.warning("rebroadcasting %s was refused: %s", signed.tx_hash, message)
             self.refusal = message
             return "dropped"
@@ -224,6 +231,8 @@ class _Recovery:
             return
         before = pending.tx_hash
         try:
+            # A tx from before the restart may be priced for long-gone fees: bump from today's if they are higher.
+            pending.fees = _at_least(pending.fees, await sender.current_fees())
             await sender.replace_with_higher_fee(signed.base(sender.address), pending)
         except (WalletError, TxRejectedError) as e:
             # A locked wallet cannot sign and a refused bump will be refused again: keep waiting, and say why.
@@ -277,3 +286,12 @@ class _Recovery:
     def _event(self, outcome: Outcome, message: str, tx_hash: str | None = None) -> RecoveredTransaction:
         pending = self.pending
         return RecoveredTransaction(tx_hash or pending.tx_hash, pending.nonce, pending.purpose, outcome, message)
+
+
+def _at_least(fees: Fees, floor: Fees) -> Fees:
+    """``fees`` with each component raised to ``floor``'s (when both are the same kind: legacy or EIP-1559)."""
+    if fees.legacy != floor.legacy:
+        return fees
+    if fees.legacy:
+        return Fees(gas_price=max(fees.gas_price, floor.gas_price))
+    return Fees(max_fee=max(fees.max_fee, floor.max_fee), tip=max(fees.tip, floor.tip))

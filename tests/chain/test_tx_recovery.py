@@ -15,8 +15,10 @@ from app.bootstrap.tx_journal import StorageTxJournal
 from app.chain.client import ChainClient
 from app.chain.errors import TxRejectedError
 from app.chain.nonce import NonceManager
+from app.chain.raw_tx import decode_signed_tx
 from app.chain.tx import EscalationPolicy, TxSender
 from app.chain.tx_recovery import RecoveredTransaction, resume_pending
+from app.errors import WalletError
 from app.storage.store import AsyncStorage
 from app.wallet.signer import KeySigner
 from tests.chain.conftest import FAST_POLICY, eventually
@@ -282,3 +284,112 @@ async def test_a_lost_tx_the_node_refuses_to_take_again_is_dropped_with_the_node
     assert "refused it when the app sent it again" in outcome.message and "funds" in outcome.message.lower()
     assert await _row_state(storage, tx_hash) == "dropped"
     assert await _txs_at_nonce(client, signers[0].address, nonce) == []
+
+
+class _LockedSigner:
+    """The wallet's address without its key, as a locked wallet: signing fails with the wallet's own advice."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def sign_transaction(self, tx: dict[str, object]) -> bytes:
+        raise WalletError("The wallet is locked. Unlock it with your app password.")
+
+
+async def _price_out(client: ChainClient, storage: AsyncStorage, tx_hash: str) -> None:
+    """Make the next block's base fee exceed the journaled tx's fee cap (by less than one 15 % bump)."""
+    row = await storage.run(storage.sync.pending_txs.get, tx_hash)
+    assert row is not None and row.raw is not None
+    await client.rpc("anvil_setNextBlockBaseFeePerGas", [hex(decode_signed_tx(row.raw).fees.cap + 1)])
+
+
+async def _journal_rows(storage: AsyncStorage) -> list[tuple[str, int, str]]:
+    with sqlite3.connect(storage.sync.path) as conn:
+        return conn.execute("SELECT hash, nonce, state FROM pending_transactions ORDER BY created").fetchall()
+
+
+async def test_after_a_crash_a_stuck_tx_is_fee_bumped_the_bump_is_mined_and_the_original_marked_replaced(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    await _price_out(client, storage, tx_hash)
+    events: list[RecoveredTransaction] = []
+    sender = TxSender(client, signers[0], policy=BUMPING, journal=StorageTxJournal(storage))
+    resuming = asyncio.create_task(resume_pending(sender, publish=events.append))
+    await eventually(lambda: any(e.outcome == "bumped" for e in events))
+    await client.rpc("evm_mine", [])  # at the raised base fee: only a bumped version is includable
+    [outcome] = await asyncio.wait_for(resuming, 10)
+    await client.rpc("evm_setAutomine", [True])
+
+    bumps = [e.tx_hash for e in events if e.outcome == "bumped"]
+    assert events[0].outcome == "waiting" and "raises its fee if it stays stuck" in events[0].message
+    assert outcome.outcome == "mined" and outcome.tx_hash in bumps
+    assert await _txs_at_nonce(client, signers[0].address, nonce) == [outcome.tx_hash]
+    rows = await _journal_rows(storage)
+    # Each bump was journaled (same nonce) before it went out; every version but the mined one is "replaced".
+    assert [h for h, _, _ in rows] == [tx_hash, *bumps]
+    assert {n for _, n, _ in rows} == {nonce}
+    assert [s for h, _, s in rows if h != outcome.tx_hash] == ["replaced"] * len(bumps)
+    follow_up = await sender.transfer_eth(SINK, 1)
+    assert int((await client.rpc("eth_getTransactionByHash", [follow_up.tx_hash]))["nonce"], 16) == nonce + 1
+
+
+async def test_a_lost_tx_the_node_refuses_as_too_cheap_is_fee_bumped_at_once_and_mined(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    await _price_out(client, storage, tx_hash)
+    await client.rpc("evm_mine", [])  # anvil evicts a tx priced out of the block from its pool
+    assert await client.rpc("eth_getTransactionByHash", [tx_hash]) is None
+    await _price_out(client, storage, tx_hash)  # the empty block lowered the base fee again
+    await client.rpc("evm_setAutomine", [True])
+    events: list[RecoveredTransaction] = []
+
+    sender = TxSender(client, signers[0], policy=BUMPING, journal=StorageTxJournal(storage))
+    [outcome] = await resume_pending(sender, publish=events.append)
+
+    [bump] = [e.tx_hash for e in events if e.outcome == "bumped"]
+    assert (outcome.outcome, outcome.tx_hash) == ("mined", bump)
+    assert await _txs_at_nonce(client, signers[0].address, nonce) == [bump]
+    assert [(h, s) for h, _, s in await _journal_rows(storage)] == [(tx_hash, "replaced"), (bump, "mined")]
+
+
+async def test_recovery_sends_no_more_versions_than_the_fee_policy_allows_in_all(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    sender = TxSender(client, signers[0], policy=BUMPING, journal=StorageTxJournal(storage))
+    try:
+        [outcome] = await resume_pending(sender, wait_s=1.5)  # five bump intervals
+    finally:
+        await client.rpc("evm_setAutomine", [True])
+        await client.rpc("evm_mine", [])
+
+    rows = await _journal_rows(storage)
+    assert outcome.outcome == "unresolved"
+    assert len(rows) == BUMPING.max_attempts  # the original and two bumps
+    assert rows[0][0] == tx_hash and {n for _, n, _ in rows} == {nonce}
+
+
+async def test_a_stuck_tx_with_a_locked_wallet_is_awaited_without_a_bump_and_the_user_is_told_why(
+    anvil_client: ChainClient, signers: list[KeySigner], storage: AsyncStorage
+) -> None:
+    client = anvil_client
+    tx_hash, nonce = await _crash_mid_wait(client, signers[0], storage)
+    events: list[RecoveredTransaction] = []
+    locked = TxSender(client, _LockedSigner(signers[0].address), policy=BUMPING,  # type: ignore[arg-type]
+                      journal=StorageTxJournal(storage))
+    resuming = asyncio.create_task(resume_pending(locked, publish=events.append))
+    await eventually(lambda: any("cannot be raised" in e.message for e in events))
+    await client.rpc("evm_mine", [])
+    [outcome] = await asyncio.wait_for(resuming, 10)
+    await client.rpc("evm_setAutomine", [True])
+
+    [why] = [e for e in events if "cannot be raised" in e.message]
+    assert why.outcome == "waiting" and "The wallet is locked. Unlock it" in why.message
+    assert (outcome.outcome, outcome.tx_hash, outcome.nonce) == ("mined", tx_hash, nonce)
+    assert [t.hash for t in await storage.run(storage.sync.pending_txs.pending)] == []
+    assert await _row_state(storage, tx_hash) == "mined"
