@@ -214,6 +214,9 @@ class LocalModelServer:
         command += ["--interrupt_requests", "False"]
         # Prompt processing is compute-bound and short: it may use every core.
         command += ["--n_threads_batch", str(min(8, _usable_cores())), "--verbose", "False"]
+        # No prompt cache, said explicitly: the server's settings also read environment variables (CACHE,
+        # CACHE_TYPE), and its disk cache unpickles files (diskcache advisory GHSA-w8v5-vhqr-4h9v).
+        command += ["--cache", "False"]
         if self.safe_batching:
             command += ["--n_ubatch", "1"]
         return command

@@ -67,6 +67,18 @@ def test_urls_of_a_server_that_is_not_running_raise_a_clear_error(tmp_path: Path
         _ = server.chat_completions_url
 
 
+def test_the_server_never_uses_its_pickle_backed_prompt_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment cannot switch it on either: the flag on the command line wins over CACHE / CACHE_TYPE.
+    monkeypatch.setenv("CACHE", "true")
+    monkeypatch.setenv("CACHE_TYPE", "disk")
+    server = LocalModelServer(model_path=tmp_path / "model.gguf")
+    server.port = 8080
+    command = server._command()
+    assert command[command.index("--cache") + 1] == "False"
+
+
 def test_generation_leaves_a_core_for_the_app_when_it_can() -> None:
     cores = len(os.sched_getaffinity(0))
     assert 1 <= default_threads() <= max(1, min(8, cores - 1))
