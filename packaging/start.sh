@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "creating .venv with $PY"
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q --upgrade pip setuptools
 echo "installing the app and the local model (the first run builds llama.cpp: ~5 minutes on 2 cores)"
 .venv/bin/python -m pip install -q -e '.[llm]'
 
