@@ -102,17 +102,19 @@ async def test_async_action_disables_control_and_shows_app_error(qtbot: QtBot) -
     button = QPushButton("Send")
     label = QLabel()
     qtbot.addWidget(button)
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
     states: list[bool] = []
 
     async def action() -> None:
         states.append(button.isEnabled())
+        started.set()
         await release.wait()
         raise WalletError("Wrong password. Try again.")
 
     task = run_async(action, name="unlock", busy=[button], error_label=label)
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(started.wait(), 5)
     assert states == [False]
+    assert not button.isEnabled()  # still busy while the action runs
     release.set()
     await task
     assert button.isEnabled()
