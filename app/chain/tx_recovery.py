@@ -12,7 +12,7 @@ from typing import Any, Literal
 from web3.exceptions import Web3RPCError
 
 from app.chain.client import rpc_message
-from app.chain.errors import ChainUnreachableError, TxRejectedError
+from app.chain.errors import ChainUnreachableError
 from app.chain.fees import Fees
 from app.chain.raw_tx import SignedTx, decode_signed_tx
 from app.chain.tx import PendingTx, TxSender, receipt_hash
@@ -234,7 +234,9 @@ class _Recovery:
             # A tx from before the restart may be priced for long-gone fees: bump from today's if they are higher.
             pending.fees = _at_least(pending.fees, await sender.current_fees())
             await sender.replace_with_higher_fee(signed.base(sender.address), pending)
-        except (WalletError, TxRejectedError) as e:
+        except ChainUnreachableError:
+            raise  # the node is away: the caller keeps polling
+        except (WalletError, ChainError) as e:
             # A locked wallet cannot sign and a refused bump will be refused again: keep waiting, and say why.
             self.no_bump = e.user_message.rstrip(".")
             self._report("waiting", f"{self.what} is still waiting to be mined; its fee cannot be raised: "
