@@ -8,6 +8,9 @@ from pathlib import Path
 from app.errors import ConfigError
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+# A name we may repeat in an error: upper case with an underscore, as settings are named. Hex keys, mnemonic words
+# and passwords never look like this, so naming it cannot leak a secret that was pasted without its KEY=.
+_NAMEABLE = re.compile(r"^\s*(?:export\s+)?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?![A-Za-z0-9_.])")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
 
 
@@ -38,6 +41,14 @@ def _closing_quote(text: str, quote: str) -> int:
     return -1
 
 
+def _malformed_line(source: str, lineno: int, line: str) -> ConfigError:
+    """The error for a line that is not ``KEY=value``: its number and, when recognisable, its key; never its text."""
+    named = _NAMEABLE.match(line)
+    where = f", but {named.group(1)} is not followed by =" if named else ""
+    return ConfigError(f"{source} line {lineno}: expected KEY=value{where}. Fix that line (its text is not shown "
+                       "here: it may hold a secret).")
+
+
 def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
     """Parse dotenv text into a dict.
 
@@ -59,7 +70,7 @@ def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
         key, sep, rest = line.partition("=")
         key = key.strip()
         if not sep or not _KEY.match(key):
-            raise ConfigError(f"{source} line {lineno}: expected KEY=value, got {line[:40]!r}.")
+            raise _malformed_line(source, lineno, line)
         rest = rest.strip()
         if rest[:1] in ("'", '"'):
             quote, body = rest[0], rest[1:]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from app.config.values import Secret
+from app.config.values import Secret, redacted_url
 from app.errors import ConfigError
 from app.paths import write_private_file
 
@@ -36,7 +36,7 @@ def chat_completions_url(api_url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
-            f"LLM backend URL {api_url!r} is not an http(s) URL; "
+            f"LLM backend URL {redacted_url(api_url)!r} is not an http(s) URL; "
             "set apiUrl like http://127.0.0.1:8080/v1/chat/completions"
         )
     path = parts.path.rstrip("/")
@@ -133,7 +133,7 @@ def parse_entry(raw: Any, where: str) -> ModelEntry:
     api_url = _req_str(raw, "apiUrl", where, "the backend URL, e.g. http://127.0.0.1:8080/v1")
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}.apiUrl {api_url!r} must be an http:// or https:// URL.")
+        raise ConfigError(f"{where}.apiUrl {redacted_url(api_url)!r} must be an http:// or https:// URL.")
     key = raw.get("apiKey")
     if key is not None and not isinstance(key, str):
         raise ConfigError(f"{where}.apiKey must be text.")

@@ -127,13 +127,25 @@ def host_port(raw: str, name: str) -> str:
     return value
 
 
+def redacted_url(raw: str) -> str:
+    """``raw`` cut to ``scheme://host:port``, for error messages: RPC and backend URLs often carry an API key in
+    their path, query or user info, so those are replaced by an ellipsis."""
+    value = raw.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    shown = scheme + sep + authority.rpartition("@")[2]
+    return shown if shown == value else shown + "…"
+
+
 def _url(raw: str, name: str, schemes: tuple[str, ...]) -> str | None:
     value = raw.strip()
     if not value:
         return None
     parts = urlsplit(value)
     if parts.scheme.lower() not in schemes or not parts.netloc:
-        raise _bad(name, raw, f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        raise _bad(name, redacted_url(raw), f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
     return value
 
 
