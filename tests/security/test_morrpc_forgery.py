@@ -15,7 +15,7 @@ from app.router.morrpc import signing
 from app.router.morrpc.envelope import encode_request
 from app.router.morrpc.messages import SessionPromptReq
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
-from app.router.provider.controller import ProviderController
+from app.router.provider.controller import ERR_REPLAYED_PROMPT, ProviderController
 from app.router.provider.server import MorRpcServer
 from tests.chain.protocol_env import Party
 from tests.router.provider import morrpc_consumer as c
@@ -121,6 +121,23 @@ async def test_replayed_prompt_and_replayed_approval_are_refused(
     with pytest.raises(ChainError, match=r"(?i)approval|used"):
         await chain.open_session(user, approval, approval_sig)
     await still_serves(provider)
+
+
+async def test_prompt_replayed_while_the_session_is_open_is_refused_and_fresh_prompts_still_work(
+    chain: Devnet, provider: Provider, backend: OpenAIBackendServer
+) -> None:
+    user = chain.protocol.user
+    session_id, provider_key, _, _ = await open_session(chain, provider, user)
+    prompt = c.prompt(user.signer, session_id, CHAT)
+    assert c.text_of(c.open_answer(await c.exchange(port(provider), prompt), user.signer, provider_key))
+
+    # The captured bytes again, the session still open: no second answer at the consumer's expense.
+    assert c.only_error(await c.exchange(port(provider), prompt)) == ERR_REPLAYED_PROMPT
+    assert len(backend.requests) == 1
+    # The consumer's next prompt, signed afresh, is served as usual.
+    fresh = c.prompt(user.signer, session_id, CHAT, timestamp=c.now_ms() + 1)
+    assert c.text_of(c.open_answer(await c.exchange(port(provider), fresh), user.signer, provider_key))
+    assert len(backend.requests) == 2
 
 
 async def test_cross_session_prompt_signed_by_another_known_user_is_refused(

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 VERSION = f"morpheus-py/{__version__}"
 ERR_NOT_OUR_BID = "The bid belongs to another provider; request the session from that provider."
 ERR_NOT_OUR_SESSION = "The session belongs to another provider's bid; send its prompts to that provider."
+ERR_REPLAYED_PROMPT = "This exact signed prompt was already received (a replayed message); sign and send a new one."
 _U32 = (1 << 32) - 1
 CONGESTED_S = 0.01
 """When relaying a chunk (seal + send + one loop turn) takes this long or longer on average, the provider is behind
@@ -198,6 +199,8 @@ class ProviderController:
         # The consumer's timestamp (upstream's check) and our own clock: an old timestamp cannot revive a session.
         if session.ends_at * 1000 < max(req.timestamp, _now_ms()):
             raise RequestRefused(ERR_SESSION_EXPIRED)
+        if not state.first_use(req.signature):
+            raise RequestRefused(ERR_REPLAYED_PROMPT)
         entry = self._entry(state.model_id)
         body = _chat_request(req.message)
         backend = self.backends.backend_for(entry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ class PromptStats:
     output_tokens: int
 
 
+MAX_REMEMBERED_PROMPTS = 4096  # per session: far more prompts than a session's lifetime holds in practice
+
+
 @dataclass
 class SessionState:
     """One on-chain session this provider serves, with what the provider measured for it."""
@@ -44,6 +48,22 @@ class SessionState:
     last_activity: float | None = None
     reported: bool = False  # a report was signed: the consumer is closing it, so re-read the chain before serving
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # Signatures of the prompts accepted in this session, newest last (see ``first_use``).
+    answered: OrderedDict[bytes, None] = field(default_factory=OrderedDict, repr=False)
+
+    def first_use(self, signature: bytes) -> bool:
+        """Remember a prompt's signature; False when this exact signed prompt was accepted before (a replay).
+
+        MOR-RPC has no nonces (spec §4.8): a captured prompt could be sent again while the session is open and
+        would cost the consumer another answer. Consumers sign each prompt afresh (new millisecond timestamp), so
+        an identical signature is never a legitimate retry. The newest ``MAX_REMEMBERED_PROMPTS`` are kept.
+        """
+        if signature in self.answered:
+            return False
+        self.answered[signature] = None
+        if len(self.answered) > MAX_REMEMBERED_PROMPTS:
+            self.answered.popitem(last=False)
+        return True
 
     @property
     def model_id(self) -> bytes:

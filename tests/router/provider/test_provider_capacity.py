@@ -11,6 +11,7 @@ from app.router.provider.sessions import (
     ACTIVITY_PRUNE_S,
     ACTIVITY_WINDOW_S,
     ENDED_GRACE_S,
+    MAX_REMEMBERED_PROMPTS,
     PENDING_TTL_S,
     USER_KEY_TTL_S,
     PromptStats,
@@ -98,3 +99,15 @@ def test_prune_forgets_ended_sessions_stale_activity_and_unused_keys(store: Sess
     clock.now += USER_KEY_TTL_S + 1
     store.prune()
     assert store.user_key(USER) is None
+
+
+def test_a_session_remembers_its_prompt_signatures_newest_first_within_a_bound(store: SessionStore) -> None:
+    state = store.put(*session(1, T0 + 600))
+    assert state.first_use(b"sig-0")
+    assert not state.first_use(b"sig-0")  # the same signed prompt again: a replay
+    for i in range(1, MAX_REMEMBERED_PROMPTS + 1):
+        assert state.first_use(f"sig-{i}".encode())
+    assert len(state.answered) == MAX_REMEMBERED_PROMPTS  # bounded: the oldest was forgotten
+    assert not state.first_use(f"sig-{MAX_REMEMBERED_PROMPTS}".encode())
+    # A refresh from the chain keeps what was answered.
+    assert store.put(*session(1, T0 + 600)) is state and not state.first_use(b"sig-1")
