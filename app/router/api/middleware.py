@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from app.errors import ApiError, AppError, ChainError, ConfigError, PeerError, StorageError, WalletError
-from app.router.api.auth import AuthConfig
+from app.router.api.auth import ALL, AuthConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,19 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
 }
 PERMISSION_KEY = web.AppKey("permissions", dict)
-"""App key: {(METHOD, canonical path): permission name or None for open routes}."""
+"""App key: {(METHOD, canonical path): permission name, or None for a route in :data:`PUBLIC_ROUTES`}."""
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
+    # The Go router's routes without CheckAuth (its swagger.json lists them without BasicAuth)...
+    ("GET", "/healthcheck"),
+    ("GET", "/auth/cookie/path"),
+    ("POST", "/auth/users/request"),
+    ("POST", "/proxy/provider/ping"),
+    # ...and its Swagger UI (gin serves /swagger/* before any auth): the viewer, its assets, openapi.json.
+    ("GET", "/swagger"),
+    ("GET", "/swagger/"),
+    ("GET", "/swagger/{name}"),
+})
+"""The only (METHOD, canonical path) pairs served without credentials; every other route needs auth."""
 USER_KEY = web.RequestKey("api_user", str)
 """Request key holding the authenticated user name."""
 
@@ -82,25 +94,43 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response("internal error, see log", 500)
 
 
+def required_permission(table: dict[tuple[str, str], str | None], method: str, canonical: str) -> str | None:
+    """The permission a request needs: None only for :data:`PUBLIC_ROUTES`; a route missing from ``table``
+    (or one marked open there but not public) needs every permission (``*``, i.e. admin): fail closed."""
+    # aiohttp answers HEAD on every GET route; it reveals what GET does, so it is guarded the same way.
+    key = ("GET" if method == "HEAD" else method, canonical)
+    if key in PUBLIC_ROUTES:
+        return None
+    perm = table.get(key)
+    return perm if perm is not None else ALL
+
+
+def _unauthorized() -> web.Response:
+    response = error_response("unauthorized: send HTTP Basic credentials from the .cookie file or proxy.conf", 401)
+    response.headers["WWW-Authenticate"] = 'Basic realm="morpheus-proxy-router"'
+    return response
+
+
 def auth_middleware(auth: AuthConfig) -> Middleware:
-    """Basic auth then the route's permission: 401 without/with wrong credentials, 403 outside the whitelist."""
+    """Basic auth then the route's permission: 401 without/with wrong credentials, 403 outside the whitelist.
+
+    Fails closed: only :data:`PUBLIC_ROUTES` are open; a route the permission table does not know needs admin.
+    """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            # No route matched (404/405): aiohttp's handler only raises that error, no route code runs.
+            return await handler(request)
         resource = request.match_info.route.resource
         canonical = resource.canonical if resource is not None else request.path
-        table = request.app[PERMISSION_KEY]
-        key = (request.method, canonical)
-        if key not in table or table[key] is None:
-            # Open routes, and unknown ones (aiohttp answers those 404/405 itself).
+        permission = required_permission(request.app[PERMISSION_KEY], request.method, canonical)
+        if permission is None:
             return await handler(request)
         user = auth.authenticate(request.headers.get("Authorization"))
         if user is None:
-            response = error_response("unauthorized: send HTTP Basic credentials from the .cookie file or "
-                                      "proxy.conf", 401)
-            response.headers["WWW-Authenticate"] = 'Basic realm="morpheus-proxy-router"'
-            return response
-        if not auth.allowed(user, table[key]):
+            return _unauthorized()
+        if not auth.allowed(user, permission):
             return error_response("method not allowed", 403)
         request[USER_KEY] = user
         return await handler(request)
