@@ -286,8 +286,11 @@ class ChainClient:
         )
 
     async def close(self) -> None:
-        """Stop using the chain: let calls still in flight finish (up to ``close_wait`` s), then close every
-        connection the client opened, on whichever event loop it was opened. Safe to call more than once."""
+        """Stop using the chain: let calls in flight finish (up to ``close_wait`` s), then close every connection.
+
+        Connections opened on another event loop are closed too, even if that loop has ended. Safe to call more
+        than once; calls made after it raise a ChainError until :meth:`connect` is called again.
+        """
         self._closed = True
         self._w3 = None
         still_running = await _settle(self._calls | self._retiring, self._close_wait)
@@ -296,9 +299,12 @@ class ChainClient:
                         self._close_wait)
         for w3 in list(self._live):
             await self._dispose(w3)
-        for task in list(self._retiring):
+        loop = asyncio.get_running_loop()
+        retiring = [task for task in self._retiring if task.get_loop() is loop]
+        self._retiring.clear()  # those of an ended loop never run again; their providers were closed above
+        for task in retiring:
             task.cancel()  # their provider is closed above; what is left of them is waiting for stragglers
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*retiring, return_exceptions=True)
         self._set_health(False, "closed")
 
     async def __aenter__(self) -> ChainClient:
