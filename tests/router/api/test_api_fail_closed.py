@@ -34,7 +34,7 @@ async def _unlisted(request: web.Request) -> web.Response:
 
 @asynccontextmanager
 async def _api(folder: Path, extra: list[web.RouteDef]
-               ) -> AsyncIterator[tuple[TestClient, AuthConfig, web.Application]]:
+               ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], AuthConfig, web.Application]]:
     """The real app (every route, the real middlewares) plus ``extra`` routes registered without a table entry."""
     auth = AuthConfig.load(folder / ".cookie", folder / "proxy.conf")
     storage = await AsyncStorage.open(folder / "node.sqlite3")
