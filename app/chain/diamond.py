@@ -9,12 +9,34 @@ from app.chain import diamond_abi as abi
 from app.chain.abi import Function
 from app.chain.client import ChainClient
 from app.chain.diamond_views import DiamondViews
+from app.chain.fees import with_gas_margin
 from app.chain.multicall import Multicall
 from app.chain.receipts import TxReceipt
 from app.chain.records import Pool
 from app.chain.tx import TxSender
 from app.chain.units import format_mor
 from app.errors import ChainError
+
+# Fixed gas added to the estimate (and its usual margin) of calls whose cost depends on the block's timestamp.
+# The estimate runs on the pending block, but the tx is mined in a later one: anvil's pending block carries the
+# latest block's timestamp until its clock ticks, and on any chain a tx can wait a block or more. An estimate
+# made at the opening second (or before a session's end, or before UTC midnight) takes a cheap early-return
+# path that the mined block no longer takes, and the 20 % margin does not cover the difference.
+# Each figure is the worst difference measured on anvil between the estimate of the cheap path and the gas the
+# costly path needs, plus ~20 %. Unused gas is refunded: the headroom costs nothing unless the tx would fail.
+#
+# closeSession estimated in the opening second pays the provider nothing, holds a zero lock and adds zero
+# durations to the stats; a second later it pays the provider (first payment, to a zero balance), holds a real
+# lock and the duration stats become non-zero: +139,097 gas (492,157 -> 631,254). A late close is cheaper.
+CLOSE_SESSION_HEADROOM = 170_000
+# claimForProvider before a session's end (or before the midnight that frees a disputed close) returns early
+# with nothing owed; after it, it pays: +109,955 gas (44,004 -> 153,959).
+CLAIM_FOR_PROVIDER_HEADROOM = 130_000
+# withdrawUserStakes estimated before UTC midnight skips today's holds; mined after it, it releases each of them
+# (~9,200 gas apiece): +73,614 gas for 8 holds. With the 20 % margin this covers at least 10 same-day early
+# closes; a user with more who withdraws across midnight gets the out-of-gas error and retries.
+WITHDRAW_USER_STAKES_HEADROOM = 100_000
+# openSession measured the same at +0, +1 and +60 s: it gets no headroom.
 
 
 @dataclass(frozen=True)
@@ -42,10 +64,17 @@ class Diamond(DiamondViews):
         """The same Diamond, writing from another account."""
         return Diamond(self.client, self.address, sender, self.multicall)
 
-    async def _write(self, fn: Function, *args: Any, purpose: str) -> TxReceipt:
+    async def _write(self, fn: Function, *args: Any, purpose: str, headroom: int = 0) -> TxReceipt:
+        """Send ``fn(*args)``; ``headroom`` > 0 adds that much gas to the estimate's limit (time-dependent paths)."""
         if self.sender is None:
             raise ChainError(f"Cannot {purpose}: no wallet is unlocked for sending transactions.")
-        return await self.sender.send(self.address, fn.encode(*args), purpose=purpose)
+        data = fn.encode(*args)
+        gas = None
+        if headroom:
+            call = {"from": self.sender.address, "to": self.address, "value": 0, "data": data}
+            estimate = await self.client.estimate_gas(call, context=purpose)  # a revert is raised decoded here
+            gas = with_gas_margin(estimate, self.sender.gas_margin_percent) + headroom
+        return await self.sender.send(self.address, data, purpose=purpose, gas=gas)
 
     # -- providers and models ---------------------------------------------------------------------------------
     async def provider_register(self, provider: str, amount: int, endpoint: str) -> TxReceipt:
@@ -102,14 +131,22 @@ class Diamond(DiamondViews):
         return Created(receipt.one("SessionOpened", self.address).args["sessionId"], receipt)
 
     async def close_session(self, receipt_data: bytes, signature: bytes) -> TxReceipt:
-        return await self._write(abi.CLOSE_SESSION, receipt_data, signature, purpose="closing the session")
+        return await self._write(
+            abi.CLOSE_SESSION, receipt_data, signature, purpose="closing the session", headroom=CLOSE_SESSION_HEADROOM
+        )
 
     async def claim_for_provider(self, session_id: bytes) -> TxReceipt:
-        return await self._write(abi.CLAIM_FOR_PROVIDER, session_id, purpose="claiming the provider's earnings")
+        return await self._write(
+            abi.CLAIM_FOR_PROVIDER, session_id,
+            purpose="claiming the provider's earnings", headroom=CLAIM_FOR_PROVIDER_HEADROOM,
+        )  # fmt: skip
 
     async def withdraw_user_stakes(self, user: str, iterations: int = 255) -> TxReceipt:
         """Withdraw stakes released from hold (after the UTC midnight following an early close)."""
-        return await self._write(abi.WITHDRAW_USER_STAKES, user, iterations, purpose="withdrawing released stakes")
+        return await self._write(
+            abi.WITHDRAW_USER_STAKES, user, iterations,
+            purpose="withdrawing released stakes", headroom=WITHDRAW_USER_STAKES_HEADROOM,
+        )  # fmt: skip
 
     # -- owner-only settings ----------------------------------------------------------------------------------
     async def set_provider_min_stake(self, amount: int) -> TxReceipt:
