@@ -1,18 +1,72 @@
-"""Runs the desktop app (``app.gui.app.main``) and prints one JSON line when its first window has been shown.
+"""Runs the desktop app (``app.gui.app.main``) and prints one JSON line at its first window and one when it is usable.
 
-Used by bench_startup.py (``QT_QPA_PLATFORM=offscreen python3 -m tests.bench.gui_first_window``). ``QWidget.show``
-is wrapped so the first top-level window shown schedules a zero-delay timer: it fires once the event loop has
-processed the show (layout, first paint), which is when a user could click. A second line after ``--idle`` s
-gives the idle RSS. The parent ends the process (and the devnet it started) by signalling its process group.
+Used by bench_startup.py (``QT_QPA_PLATFORM=offscreen python3 -m tests.bench.gui_first_window``).
+
+- ``{"event": "window"}``: the first top-level ``QWidget.show`` (the start-up screen listing service steps) has
+  been processed by the event loop: ``show`` is wrapped to schedule a zero-delay timer, which fires once layout and
+  first paint are done.
+- ``{"event": "usable", "view": ...}``: the window a person can act in is on screen. That is when
+  ``AppController.route()`` has returned — the services are up (storage, chain or the embedded devnet with its demo
+  marketplace, the wallet) and the controller has shown what the wallet's state calls for: the setup wizard with
+  its first page loaded (``SetupWizardView.start`` done; a fresh data folder), the unlock screen with its password
+  field focused (a wallet on disk), or the main window (a wallet from the environment) — and the event loop has
+  processed that show (the same zero-delay timer). ``interactive`` says the view is visible and enabled. Before
+  that the start-up screen only shows progress: nothing in it can be used except Retry after a failure.
+
+``AppController.route`` is wrapped when ``app.gui.controller`` is first imported (a meta-path hook), so the app
+imports exactly what it would without the benchmark, in the same order. A third line after ``--idle`` s gives the
+idle RSS. The parent ends the process (and the devnet it started) by signalling its process group.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
 import time
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from tests.bench.bench_env import announce, rss_mb
+
+
+class PatchOnImport(importlib.abc.MetaPathFinder):
+    """Runs ``patch(module)`` right after ``name`` is first imported (by whoever imports it, whenever)."""
+
+    def __init__(self, name: str, patch: Callable[[ModuleType], None]) -> None:
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # once, and so the lookup below finds the real spec
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, patch = spec.loader, self.patch
+        exec_module = loader.exec_module
+
+        def exec_and_patch(module: ModuleType) -> None:
+            exec_module(module)
+            patch(module)
+
+        loader.exec_module = exec_and_patch  # type: ignore[method-assign]
+        return spec
+
+
+def usable_view(controller: Any) -> tuple[str, bool]:
+    """Which view the controller routed to, and whether it is visible and enabled."""
+    main = controller.main
+    if main is not None and main.isVisible():
+        return "main window", main.isEnabled()
+    entry = controller.entry
+    current = entry.currentWidget()
+    view = "setup wizard" if current is entry.wizard else "unlock" if current is entry.unlock else "start-up screen"
+    return view, entry.isVisible() and current.isVisible() and current.isEnabled()
 
 
 def main() -> None:
@@ -30,7 +84,6 @@ def main() -> None:
 
     def shown() -> None:
         announce({"event": "window", "monotonic": time.monotonic(), "rss_mb": rss_mb()})
-        QTimer.singleShot(int(args.idle * 1000), idle_report)
 
     def show(self: QWidget, *a: Any) -> None:
         original(self, *a)
@@ -38,7 +91,23 @@ def main() -> None:
             state["shown"] = True
             QTimer.singleShot(0, shown)
 
+    def usable(controller: Any) -> None:
+        view, interactive = usable_view(controller)
+        announce({"event": "usable", "view": view, "interactive": interactive, "monotonic": time.monotonic(),
+                  "rss_mb": rss_mb()})
+        QTimer.singleShot(int(args.idle * 1000), idle_report)
+
+    def patch_controller(module: ModuleType) -> None:
+        route = module.AppController.route
+
+        async def routed(self: Any) -> None:
+            await route(self)
+            QTimer.singleShot(0, lambda: usable(self))
+
+        module.AppController.route = routed
+
     QWidget.show = show  # type: ignore[method-assign]
+    sys.meta_path.insert(0, PatchOnImport("app.gui.controller", patch_controller))
     from app.gui.app import main as gui_main
 
     gui_main([])
