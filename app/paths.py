@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from pathlib import Path
 
 import platformdirs
+
+from app.errors import StorageError
 
 APP_NAME = "morpheus-node"
 
@@ -35,14 +39,39 @@ def resources_dir() -> Path:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, readable by the owner only (mode 0600 from creation)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` atomically, readable by the owner only (mode 0600 from creation).
+
+    On failure the previous file is untouched, no partial ``.tmp`` is left, and a StorageError names the path and
+    the fix (a full disk, a read-only folder, missing permissions).
+    """
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked (a file-size limit, a nearly full disk)
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StorageError(describe_write_error(path, e)) from e
+
+
+def describe_write_error(path: Path, error: OSError) -> str:
+    """A sentence naming why ``path`` could not be written (or removed) and what to do about it."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (f"Cannot write {path}: the disk is full (or a file-size limit was reached). "
+                "Free some disk space, then retry.")
+    if error.errno == errno.EROFS:
+        return (f"Cannot write {path}: its disk is mounted read-only. "
+                "Remount it read-write or choose another data folder (MOR_DATA_DIR), then retry.")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (f"Cannot write {path}: its folder is read-only for this user (permission denied). "
+                "Make the folder writable or choose another data folder (MOR_DATA_DIR), then retry.")
+    return f"Cannot write {path}: {error.strerror or error}. Check the disk and the folder, then retry."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,13 +22,31 @@ def describe_sqlite_error(error: sqlite3.Error, path: Path) -> str:
         return f"The disk holding the database {path} is full: free some disk space, then retry."
     if "readonly" in text or "read-only" in text:
         return f"The database {path} is read-only: make its folder writable by this user, then restart."
+    if "disk i/o error" in text:
+        # SQLite reports a write refused by a file-size limit (EFBIG) or a failing disk this way, not as "full".
+        return (f"The database {path} could not be written (disk I/O error): the disk may be full, over a size "
+                "limit or failing. Free some disk space and check the disk, then retry.")
     if "unable to open" in text:
+        if _folder_is_read_only(path.parent):
+            # SQLite cannot create its -wal/-shm files next to the database and only says "unable to open".
+            return (f"The database {path} is read-only: its folder (or disk) cannot be written. Make it writable "
+                    "or choose another data folder (MOR_DATA_DIR), then restart.")
         return f"Cannot open the database {path}: check that the folder exists and is writable."
     if "locked" in text or "busy" in text:
         return f"The database {path} is locked by another program: close the other copy of the app and retry."
     if "malformed" in text or "not a database" in text:
         return f"The database {path} is damaged or not a database: move it aside; a new one will be created."
     return f"The database {path} failed: {error}."
+
+
+def _folder_is_read_only(folder: Path) -> bool:
+    """Whether ``folder`` exists but this process may not create files in it (read-only mount or permissions)."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # no statvfs on Windows; a missing folder is not "read-only"
+        pass
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 class Database:

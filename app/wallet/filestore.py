@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.errors import WalletError
-from app.paths import write_private_file
+from app.errors import StorageError, WalletError
+from app.paths import describe_write_error, write_private_file
 from app.wallet.keystore import ScryptParams, decrypt_keystore, encrypt_keystore, parse_keystore, seal, unseal
 from app.wallet.secret import SecretKind, WalletSecret
 
@@ -41,8 +41,11 @@ class EncryptedFileStore:
             payload = {"mnemonic": secret.mnemonic, "passphrase": secret.passphrase, "path": secret.path}
             sealed = seal(json.dumps(payload).encode(), password, self._params)
             write_private_file(self.seed_path, json.dumps(sealed, indent=2).encode())
-        else:
-            self.seed_path.unlink(missing_ok=True)
+        elif self.seed_path.exists():  # not unlink(missing_ok): on a read-only disk that fails even with no file
+            try:
+                self.seed_path.unlink()
+            except OSError as e:
+                raise StorageError(describe_write_error(self.seed_path, e)) from e
         # The keystore goes last: its presence is what marks the wallet as stored.
         write_private_file(self.keystore_path, json.dumps(keystore, indent=2).encode())
 
