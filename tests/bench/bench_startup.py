@@ -76,7 +76,9 @@ async def _launch(args: list[str], folder: Path, ready_prefix: bytes, idle: floa
                         raise RuntimeError(f"{args} exited before it was usable (code {await proc.wait()})")
             usable = json.loads(line)
             result.update(usable_s=time.monotonic() - start, usable_view=usable["view"],
-                          interactive=usable["interactive"], rss_usable_mb=rss_mb(proc.pid))
+                          interactive=usable["interactive"], rss_usable_mb=rss_mb(proc.pid),
+                          steps_s=usable.get("steps_s", {}),
+                          phases_s={name: at - start for name, at in usable.get("marks", {}).items()})
         if line.startswith(b"HTTP API"):
             url = line.split()[2].decode()
             async with aiohttp.ClientSession() as http, http.get(url + "/healthcheck") as response:
@@ -126,7 +128,9 @@ async def _mode(name: str, args: list[str], ready: bytes, repeats: int, idle: fl
             "usable_view": first["usable_view"], "next_usable_view": nexts[-1]["usable_view"] if nexts else None,
             "wallet_window_s": med(r["ready_s"] for r in wallet), "wallet_usable_s": med(r["usable_s"] for r in wallet),
             "wallet_usable_view": wallet[-1]["usable_view"] if wallet else None,
-            "all_interactive": all(r["interactive"] for r in [first, *nexts, *wallet]), "wallet_runs": wallet}
+            "all_interactive": all(r["interactive"] for r in [first, *nexts, *wallet]), "wallet_runs": wallet,
+            "first_steps_s": first["steps_s"], "wallet_steps_s": wallet[-1]["steps_s"] if wallet else {},
+            "first_phases_s": first["phases_s"], "wallet_phases_s": wallet[-1]["phases_s"] if wallet else {}}
 
 
 def _dist_size() -> dict[str, Any] | None:
@@ -166,6 +170,10 @@ def main() -> None:
                   f"{m['next_usable_s']:.2f}s; with a wallet on disk ({m['wallet_usable_view']}) first window "
                   f"{m['wallet_window_s']:.2f}s, usable {m['wallet_usable_s']:.2f}s; "
                   f"interactive: {m['all_interactive']}")
+            for label, key in (("first launch", "first"), ("with a wallet", "wallet")):
+                slow = sorted(m[f"{key}_steps_s"].items(), key=lambda kv: -kv[1])[:6]
+                phases = ", ".join(f"{k} began at {v:.1f}" for k, v in m[f"{key}_phases_s"].items())
+                print(f"  {label}: {phases}; steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in slow))
     if result["dist"]:
         d = result["dist"]
         print(f"dist/: {d['folder_mb']:.0f} MB in {d['files']} files, executable {d['executable_mb']:.1f} MB")

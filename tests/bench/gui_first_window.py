@@ -10,7 +10,10 @@ Used by bench_startup.py (``QT_QPA_PLATFORM=offscreen python3 -m tests.bench.gui
   marketplace, the wallet) and the controller has shown what the wallet's state calls for: the setup wizard with
   its first page loaded (``SetupWizardView.start`` done; a fresh data folder), the unlock screen with its password
   field focused (a wallet on disk), or the main window (a wallet from the environment) — and the event loop has
-  processed that show (the same zero-delay timer). ``interactive`` says the view is visible and enabled. Before
+  processed that show (the same zero-delay timer). ``interactive`` says the view is visible and enabled;
+``steps_s`` gives each start-up step's seconds (the ServiceState events the start-up screen lists) and ``marks``
+when the services started being built (node modules imported) and when routing began (services, API and prefs
+up), on the monotonic clock, which parent and child share. Before
   that the start-up screen only shows progress: nothing in it can be used except Retry after a failure.
 
 ``AppController.route`` is wrapped when ``app.gui.controller`` is first imported (a meta-path hook), so the app
@@ -91,20 +94,40 @@ def main() -> None:
             state["shown"] = True
             QTimer.singleShot(0, shown)
 
+    steps: dict[str, float] = {}  # service step → seconds, as the start-up screen lists them
+    marks: dict[str, float] = {}  # phase → monotonic time it began (one clock for parent and child)
+
     def usable(controller: Any) -> None:
         view, interactive = usable_view(controller)
         announce({"event": "usable", "view": view, "interactive": interactive, "monotonic": time.monotonic(),
-                  "rss_mb": rss_mb()})
+                  "rss_mb": rss_mb(), "steps_s": steps, "marks": marks})
         QTimer.singleShot(int(args.idle * 1000), idle_report)
 
     def patch_controller(module: ModuleType) -> None:
         route = module.AppController.route
 
         async def routed(self: Any) -> None:
+            marks.setdefault("route", time.monotonic())
             await route(self)
             QTimer.singleShot(0, lambda: usable(self))
 
         module.AppController.route = routed
+        build_services = module.AppController._build_services
+
+        def build_and_listen(self: Any) -> Any:
+            from app.events import ServiceState
+
+            marks.setdefault("services", time.monotonic())  # the node's modules are imported by now
+            services = build_services(self)
+
+            def step(event: ServiceState) -> None:
+                if event.state in ("running", "failed") and event.seconds:
+                    steps[event.service] = round(event.seconds, 2)
+
+            services.bus.subscribe(ServiceState, step)
+            return services
+
+        module.AppController._build_services = build_and_listen
 
     QWidget.show = show  # type: ignore[method-assign]
     sys.meta_path.insert(0, PatchOnImport("app.gui.controller", patch_controller))
