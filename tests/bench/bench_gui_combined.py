@@ -30,10 +30,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -59,7 +61,7 @@ from app.gui.wallet_model import WalletModel
 from app.wallet.secret import WalletSecret
 from tests.bench.bench_chat_view import FrameProbe, PacedBackend
 from tests.bench.bench_dashboard_stall import _prepare
-from tests.bench.bench_env import cpu_seconds, machine, sched_seconds, write_result
+from tests.bench.bench_env import Child, cpu_seconds, machine, sched_seconds, spawn, write_result
 from tests.bench.paced_openai import PacedModelServer, answer_text
 from tests.gui.support import PASSWORD, wallet_manager
 
@@ -69,6 +71,24 @@ TOKENS = int(RATE * SECONDS)
 DASHBOARD_EVERY_S = 0.5
 MARKETPLACE_EVERY_S = 1.0
 PROVIDER = "swift"  # a steady demo provider (not the flaky one, which cuts every 2nd answer by design)
+IN_PROCESS = "router, provider in-process"  # as the demo app runs: provider and consumer share the GUI loop
+OWN_PROCESS = "router, provider own process"  # as with a real remote provider: the GUI loop does the consumer side
+SLOW_CALLBACK_MS = 20.0
+# Where the GUI thread's samples go: the first rule matching any frame of a sample's stack names it.
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("provider (read backend, sign, encrypt)", ("app/router/provider/",)),
+    ("consumer (MOR-RPC verify, decrypt)", ("app/router/consumer/", "app/router/morrpc/", "consumer_backend.py")),
+    ("chat view (batcher, markdown)", ("app/gui/chat/batcher.py", "message_widget.py", "transcript.py",
+                                       "app/gui/chat/blocks.py", "app/gui/chat/answer.py")),
+    ("marketplace pane", ("app/gui/marketplace/",)),
+    ("dashboard", ("app/gui/dashboard.py", "app/gui/wallet_model.py", "app/gui/history.py")),
+    ("chat pane + storage calls", ("app/gui/chat/", "app/storage/")),
+    ("chain client (web3)", ("web3/", "app/chain/")),
+    ("gc guard", ("gc_guard.py",)),
+    ("frame probe", ("FrameProbe.__init__",)),
+)
+QT_NATIVE = "Qt native (paint, layout, event dispatch)"
+QT_LEAF = "_QEventLoop.run_forever (qasync/__init__.py:404)"  # a sample's last Python frame while Qt's C++ runs
 
 
 class CpuFrameProbe(FrameProbe):
@@ -134,22 +154,89 @@ async def _every(interval: float, action: Callable[[], Awaitable[object]], count
         await asyncio.sleep(interval)
 
 
+class SlowCallbacks:
+    """Records the asyncio callbacks (task steps) that used more than 20 ms of the GUI thread's CPU.
+
+    CPU, not wall time: on a loaded machine the wall clock mostly measures the time the OS did not run us. Qt's own
+    slots (the batcher's flush timer, painting) are not asyncio callbacks: py-spy (``--profile``) sees those.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, what)
+        self._original = asyncio.Handle._run
+
+    def __enter__(self) -> SlowCallbacks:
+        original, seen = self._original, self.seen
+
+        def timed(handle: asyncio.Handle) -> None:
+            cpu, wall = time.thread_time(), time.perf_counter()
+            original(handle)
+            used = (time.thread_time() - cpu) * 1000
+            if used > SLOW_CALLBACK_MS:
+                seen.append((round(used, 1), round((time.perf_counter() - wall) * 1000, 1), _describe(handle)))
+
+        asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.Handle._run = self._original  # type: ignore[method-assign]
+
+    def top(self, count: int = 10) -> list[tuple[float, float, str]]:
+        return sorted(self.seen, reverse=True)[:count]
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    """The task and the line its step stopped at, or the callback's repr."""
+    task = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else "finished"
+        return f"task {task.get_name()} {getattr(coro, '__qualname__', '?')} (now at {where})"
+    return repr(handle)[:160]
+
+
+def attribute(folded: Path, thread_id: int) -> dict[str, float]:
+    """Share of one thread's samples per CATEGORIES entry, from a ``py-spy record --threads -f raw`` file."""
+    shares: Counter[str] = Counter()
+    prefix = f"thread ({thread_id})"
+    for line in folded.read_text(encoding="utf-8").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit() or not stack.startswith(prefix):
+            continue
+        if stack.endswith(QT_LEAF):
+            name = QT_NATIVE
+        else:
+            name = next((name for name, needles in CATEGORIES if any(n in stack for n in needles)), "other")
+        shares[name] += int(samples)
+    total = sum(shares.values())
+    return {name: n / total for name, n in shares.most_common()} if total else {}
+
+
 class Profiler:
     """``py-spy record --nonblocking`` on this process (it samples without pausing us) into folded stacks."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self.path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+
+    def attribution(self) -> dict[str, float]:
+        """Where the GUI thread's samples went (empty without a profile)."""
+        if self.path is None or not self.path.exists():
+            return {}
+        return attribute(self.path, threading.main_thread().native_id or 0)
 
     def start(self, name: str) -> None:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / f"{name}.txt"
         spy = shutil.which("py-spy")
         if spy is None:
             raise RuntimeError("--profile needs py-spy on PATH (pip install py-spy)")
-        self._proc = subprocess.Popen([spy, "record", "--nonblocking", "-r", "250", "-f", "raw", "-p",
-                                       str(os.getpid()), "-o", str(self.folder / f"{name}.txt")],
+        self._proc = subprocess.Popen([spy, "record", "--nonblocking", "--threads", "-r", "250", "-f", "raw", "-p",
+                                       str(os.getpid()), "-o", str(self.path)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # py-spy attaches before the case starts (setup, not a wait for app state)
 
@@ -208,6 +295,88 @@ def _router_running(services: Services) -> asyncio.Event:
     return running
 
 
+@dataclass
+class Rig:
+    """Everything the rows need: the services, the shared panes and both chat panes with their meters."""
+
+    services: Services
+    demo: DemoMarketplace
+    model: WalletModel
+    marketplace: MarketplacePane
+    routed: ChatPane
+    routed_meter: DeliveryMeter
+    view_only: ChatPane
+    view_meter: DeliveryMeter
+    keep: list[Any]  # panes that must stay alive while shown
+
+
+async def _rig(services: Services, data_dir: Path) -> Rig:
+    demo = await _paced_demo(services, data_dir)
+    router_running = _router_running(services)
+    await services.wallet.setup(PASSWORD, WalletSecret.from_private_key("0x" + os.urandom(32).hex()))
+    await _prepare(services)
+    async with asyncio.timeout(30):
+        await router_running.wait()
+    model = WalletModel(services)
+    dashboard = DashboardPane(services, model)
+    part2 = Part2()
+    part2.panes(services, cast(Bridge, None))
+    assert part2.built is not None and services.storage is not None and demo.model_id is not None
+    marketplace, routed = part2.built.marketplace, part2.built.chat
+    view_meter = DeliveryMeter(PacedBackend(RATE, SECONDS))
+    view_only = ChatPane(services.storage, view_meter, local_label="bench")
+    routed_meter = DeliveryMeter(routed.backend)
+    routed.backend = routed_meter
+    for pane in (dashboard, marketplace, view_only, routed):
+        pane.resize(1200, 800)
+        pane.show()
+    await model.refresh()
+    await part2.built.refresh()
+    await marketplace.show_model("0x" + demo.model_id.hex())
+    await view_only.refresh()
+    return Rig(services, demo, model, marketplace, routed, routed_meter, view_only, view_meter, [dashboard, part2])
+
+
+async def _open_on(rig: Rig) -> str:
+    """A fresh session with the benchmark's provider, made the routed chat's target."""
+    swift = next(p for p in rig.demo.providers if p.spec.name == PROVIDER)
+    consumer = rig.services.consumer
+    assert consumer is not None
+    session = await consumer.open_session(bid_id="0x" + swift.bid_id.hex(), failover=False)
+    await rig.routed.add_session(session)
+    return session.id
+
+
+async def _provider_elsewhere(rig: Rig) -> Child:
+    """Move the provider out of the GUI process: stop its in-process node, serve its key and port from
+    provider_proc.py (the same ProviderController, its own process), so the GUI loop does the consumer side only."""
+    swift = next(p for p in rig.demo.providers if p.spec.name == PROVIDER)
+    devnet, demo = rig.services.devnet, rig.demo
+    assert devnet is not None and demo.model_id is not None
+    await swift.node.stop()
+    return await spawn("tests.bench.provider_proc", "--rpc-url", devnet.rpc_url, "--diamond",
+                       devnet.addresses.diamond, "--model-id", "0x" + demo.model_id.hex(), "--backend-url",
+                       demo.backend_url, "--key-index", str(swift.spec.account), "--port", str(swift.port))
+
+
+async def _rows(rig: Rig, path: str, chat: ChatPane, meter: DeliveryMeter, profile: Path | None,
+                ) -> list[dict[str, Any]]:
+    rows = []
+    for busy in (False, True):
+        name = f"{path.replace(' ', '-')}-{'busy' if busy else 'alone'}"
+        profiler = Profiler(profile if profile and path != "view only" else None)
+        profiler.start(name)
+        try:
+            with SlowCallbacks() as slow:
+                row = await _stream(chat, meter, busy=busy, model=rig.model, marketplace=rig.marketplace)
+        finally:
+            profiler.stop()
+        case = "stream + dashboard 0.5 s + marketplace 1 s" if busy else "stream alone"
+        rows.append({"path": path, "case": case, "busy": busy, **row, "slow_callbacks": slow.top(),
+                     "profile": profiler.attribution()})
+    return rows
+
+
 async def measure(profile: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
         data_dir = Path(tmp)
@@ -215,64 +384,21 @@ async def measure(profile: Path | None) -> dict[str, Any]:
         services = Services(load_node_config(settings), data_dir, devnet_engine="anvil",
                             wallet=wallet_manager(data_dir), demo=False)
         await services.start()
+        provider: Child | None = None
         try:
-            demo = await _paced_demo(services, data_dir)
-            router_running = _router_running(services)
-            await services.wallet.setup(PASSWORD, WalletSecret.from_private_key("0x" + os.urandom(32).hex()))
-            await _prepare(services)
-            async with asyncio.timeout(30):
-                await router_running.wait()
-            model = WalletModel(services)
-            dashboard = DashboardPane(services, model)
-            part2 = Part2()
-            part2.panes(services, cast(Bridge, None))
-            assert part2.built is not None and services.storage is not None and demo.model_id is not None
-            marketplace, routed = part2.built.marketplace, part2.built.chat
-            view_meter = DeliveryMeter(PacedBackend(RATE, SECONDS))
-            view_only = ChatPane(services.storage, view_meter, local_label="bench")
-            router_meter = DeliveryMeter(routed.backend)
-            routed.backend = router_meter
-            for pane in (dashboard, marketplace, view_only, routed):
-                pane.resize(1200, 800)
-                pane.show()
-            await model.refresh()
-            await part2.built.refresh()
-            await marketplace.show_model("0x" + demo.model_id.hex())
-            swift = next(p for p in demo.providers if p.spec.name == PROVIDER)
-            assert services.consumer is not None
-            session = await services.consumer.open_session(bid_id="0x" + swift.bid_id.hex(), failover=False)
-            await routed.add_session(session)
-            await view_only.refresh()
-            rows: list[dict[str, Any]] = []
-            for path, chat, meter in (("view only", view_only, view_meter),
-                                      ("consumer router", routed, router_meter)):
-                for busy in (False, True):
-                    profiler = Profiler(profile if path == "consumer router" else None)
-                    profiler.start(f"{'busy' if busy else 'alone'}")
-                    try:
-                        row = await _stream(chat, meter, busy=busy, model=model, marketplace=marketplace)
-                    finally:
-                        profiler.stop()
-                    case = "stream + dashboard 0.5 s + marketplace 1 s" if busy else "stream alone"
-                    rows.append({"path": path, "case": case, "busy": busy, **row})
+            rig = await _rig(services, data_dir)
+            rows = await _rows(rig, "view only", rig.view_only, rig.view_meter, profile)
+            sessions = [await _open_on(rig)]
+            rows += await _rows(rig, IN_PROCESS, rig.routed, rig.routed_meter, profile)
+            provider = await _provider_elsewhere(rig)
+            sessions.append(await _open_on(rig))
+            rows += await _rows(rig, OWN_PROCESS, rig.routed, rig.routed_meter, profile)
             return {"rate_tok_s": RATE, "tokens": TOKENS, "seconds": SECONDS, "provider": PROVIDER,
-                    "session": session.id, "rows": rows}
+                    "sessions": sessions, "rows": rows}
         finally:
+            if provider is not None:
+                await provider.stop()
             await services.stop()
-
-
-def top_functions(folded: Path, count: int = 12) -> list[tuple[str, float]]:
-    """The functions seen in the most samples of a py-spy raw (folded) profile, as (function, share of samples)."""
-    seen: Counter[str] = Counter()
-    total = 0
-    for line in folded.read_text(encoding="utf-8").splitlines():
-        stack, _, samples = line.rpartition(" ")
-        if not samples.isdigit():
-            continue
-        total += int(samples)
-        for frame in set(stack.split(";")):
-            seen[frame] += int(samples)
-    return [(frame, n / total) for frame, n in seen.most_common(count)] if total else []
 
 
 def main() -> None:
@@ -297,13 +423,12 @@ def main() -> None:
               f"{r['p99_gap_ms']:8.1f} {r['frames_dropped']:8d} {ttft:>8} {tps:>7} "
               f"{r['dashboard_refreshes']:>4}/{r['marketplace_reloads']:<4} {r['process_cores']:6.2f} "
               f"{r['gui_thread_runqueue_wait_s']:7.1f}s {r['load_avg_1m']:5.1f}")
-    if args.profile is not None:
-        for name in ("alone", "busy"):
-            path = args.profile / f"{name}.txt"
-            if path.exists():
-                print(f"py-spy, router {name}: functions in the most samples")
-                for frame, share in top_functions(path):
-                    print(f"  {share:6.1%}  {frame[:150]}")
+    for r in result["rows"]:
+        if r["profile"]:
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in r["profile"].items() if v >= 0.01)
+            print(f"GUI thread samples, {r['path']}, {r['case']}: {shares}")
+        for cpu_ms, wall_ms, what in r["slow_callbacks"][:5]:
+            print(f"  slow callback, {r['path']}, {r['case']}: {cpu_ms:.0f} ms CPU ({wall_ms:.0f} ms wall) {what}")
     print({"written": str(write_result("bench_gui_combined", result))})
 
 
