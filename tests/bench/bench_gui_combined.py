@@ -1,20 +1,25 @@
 """Benchmark: the whole GUI busy at once — a 1,000 tokens/s chat stream, the dashboard refreshing and the marketplace
 reloading — on a real anvil devnet with the demo marketplace (nothing asserted).
 
-Two stream paths, side by side in one run, each alone and with the dashboard refreshing every 0.5 s and the
-marketplace reloading every 1 s (its bid table for the demo model shown, so a reload also ranks and pings bids):
+Three stream paths, in one run, each alone and with the dashboard refreshing every 0.5 s and the marketplace
+reloading every 1 s (its bid table for the demo model shown, so a reload also ranks and pings the bids):
 
 - "view only": the chat pane fed by the in-process ``PacedBackend`` (no network, no crypto): the view's own cost.
-- "consumer router": the chat pane exactly as the app wires it (``build_part2_panes``: ``RoutedBackend(
-  ConsumerChatBackend(LiveConsumer))``) on a real session opened on chain with the demo provider "swift". The demo
-  providers run in this process, as in the app, but their "local model" is ``paced_openai`` (its own process,
-  same tokens at the same rate), so per chunk the GUI loop does the provider's read + sign + encrypt and the
-  consumer's MOR-RPC verify + ECIES decrypt, the chat's periodic writes and, at the end, the receipt.
+- "router, provider in-process": the chat pane exactly as the app wires it (``build_part2_panes``:
+  ``RoutedBackend(ConsumerChatBackend(LiveConsumer))``) on a real session opened on chain with the demo provider
+  "swift". The demo providers run in this process, as in the app, but their "local model" is ``paced_openai`` (its
+  own process, the same tokens at the same rate), so per chunk the GUI loop does the provider's backend read, sign
+  and encrypt and the consumer's MOR-RPC verify, ECDH and decrypt, the chat's periodic writes and the receipt.
+- "router, provider own process": the same, after swift's node is moved into ``provider_proc`` (same key, port
+  and ProviderController): the GUI loop does the consumer side only, as with a real remote provider.
 
 Per row: the longest event-loop stall (a 60 Hz frame timer's worst gap beyond its period), the p99 frame gap, the
-frames dropped, time to first token and the tokens/s the pane actually received (first to last text delta), with
-the load average. ``--profile DIR`` runs ``py-spy record --nonblocking -f raw`` on this process during the router
-rows and writes the folded stacks there (the top functions by samples are printed).
+frames dropped, time to first token, the tokens/s the pane actually received (first to last text delta), the
+longest "CPU-busy gap" (GUI-thread CPU time between two frame ticks: the part of a stall our code caused, whatever
+the machine's load), the GUI thread's CPU per token and run-queue wait, the load average, and the asyncio
+callbacks that used over 20 ms of CPU. ``--profile DIR`` runs ``py-spy record --nonblocking --threads`` on this
+process during the router rows and sorts the GUI thread's samples by part (provider, consumer crypto, chat view,
+marketplace, dashboard, Qt's native code, …).
 
 Run from the repo root: ANVIL_PATH=packaging/npm/node_modules/.bin/anvil python3 -m tests.bench.bench_gui_combined
 (offscreen; writes tests/bench/results/bench_gui_combined.json)
@@ -89,6 +94,10 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 QT_NATIVE = "Qt native (paint, layout, event dispatch)"
 QT_LEAF = "_QEventLoop.run_forever (qasync/__init__.py:404)"  # a sample's last Python frame while Qt's C++ runs
+# py-spy counts a runnable thread as busy, so on a loaded machine the clock_gettime syscalls of SlowCallbacks (where
+# the OS tends to preempt us) collect samples out of proportion to their ~0.3 µs of CPU: they get their own line.
+TIMING_LEAF = "SlowCallbacks.__enter__.<locals>.timed"
+TIMING = "callback timing (benchmark; mostly run-queue wait)"
 
 
 class CpuFrameProbe(FrameProbe):
@@ -114,9 +123,10 @@ class CpuFrameProbe(FrameProbe):
         wall, process_cpu, thread_cpu, (_, waited) = self._began
         elapsed = time.perf_counter() - wall
         busy = [(b - a) * 1000 for a, b in zip(self.cpu, self.cpu[1:], strict=False)]
-        return {**self.result(), "longest_cpu_busy_gap_ms": max(busy, default=0.0),
+        used = time.thread_time() - thread_cpu
+        return {**self.result(), "stream_s": elapsed, "longest_cpu_busy_gap_ms": max(busy, default=0.0),
                 "cpu_busy_gaps_over_50ms": sum(1 for b in busy if b > 50),
-                "gui_thread_cores": (time.thread_time() - thread_cpu) / elapsed,
+                "gui_thread_cpu_ms_per_token": used * 1000 / TOKENS, "gui_thread_cores": used / elapsed,
                 "process_cores": (cpu_seconds() - process_cpu) / elapsed,
                 "gui_thread_runqueue_wait_s": sched_seconds()[1] - waited}
 
@@ -161,12 +171,15 @@ class SlowCallbacks:
     slots (the batcher's flush timer, painting) are not asyncio callbacks: py-spy (``--profile``) sees those.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
         self.seen: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, what)
         self._original = asyncio.Handle._run
 
     def __enter__(self) -> SlowCallbacks:
         original, seen = self._original, self.seen
+        if not self.enabled:
+            return self
 
         def timed(handle: asyncio.Handle) -> None:
             cpu, wall = time.thread_time(), time.perf_counter()
@@ -206,6 +219,8 @@ def attribute(folded: Path, thread_id: int) -> dict[str, float]:
             continue
         if stack.endswith(QT_LEAF):
             name = QT_NATIVE
+        elif stack.rpartition(";")[2].startswith(TIMING_LEAF):
+            name = TIMING
         else:
             name = next((name for name, needles in CATEGORIES if any(n in stack for n in needles)), "other")
         shares[name] += int(samples)
@@ -360,14 +375,14 @@ async def _provider_elsewhere(rig: Rig) -> Child:
 
 
 async def _rows(rig: Rig, path: str, chat: ChatPane, meter: DeliveryMeter, profile: Path | None,
-                ) -> list[dict[str, Any]]:
+                time_callbacks: bool) -> list[dict[str, Any]]:
     rows = []
     for busy in (False, True):
         name = f"{path.replace(' ', '-')}-{'busy' if busy else 'alone'}"
         profiler = Profiler(profile if profile and path != "view only" else None)
         profiler.start(name)
         try:
-            with SlowCallbacks() as slow:
+            with SlowCallbacks(time_callbacks) as slow:
                 row = await _stream(chat, meter, busy=busy, model=rig.model, marketplace=rig.marketplace)
         finally:
             profiler.stop()
@@ -377,7 +392,7 @@ async def _rows(rig: Rig, path: str, chat: ChatPane, meter: DeliveryMeter, profi
     return rows
 
 
-async def measure(profile: Path | None) -> dict[str, Any]:
+async def measure(profile: Path | None, time_callbacks: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
         data_dir = Path(tmp)
         settings = load_settings([], environ={"MOR_DATA_DIR": tmp}, dotenv_path=data_dir / "absent.env")
@@ -387,14 +402,14 @@ async def measure(profile: Path | None) -> dict[str, Any]:
         provider: Child | None = None
         try:
             rig = await _rig(services, data_dir)
-            rows = await _rows(rig, "view only", rig.view_only, rig.view_meter, profile)
+            rows = await _rows(rig, "view only", rig.view_only, rig.view_meter, profile, time_callbacks)
             sessions = [await _open_on(rig)]
-            rows += await _rows(rig, IN_PROCESS, rig.routed, rig.routed_meter, profile)
+            rows += await _rows(rig, IN_PROCESS, rig.routed, rig.routed_meter, profile, time_callbacks)
             provider = await _provider_elsewhere(rig)
             sessions.append(await _open_on(rig))
-            rows += await _rows(rig, OWN_PROCESS, rig.routed, rig.routed_meter, profile)
+            rows += await _rows(rig, OWN_PROCESS, rig.routed, rig.routed_meter, profile, time_callbacks)
             return {"rate_tok_s": RATE, "tokens": TOKENS, "seconds": SECONDS, "provider": PROVIDER,
-                    "sessions": sessions, "rows": rows}
+                    "sessions": sessions, "callback_timing": time_callbacks, "rows": rows}
         finally:
             if provider is not None:
                 await provider.stop()
@@ -404,6 +419,8 @@ async def measure(profile: Path | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", type=Path, help="folder for py-spy profiles of the router rows")
+    parser.add_argument("--no-callback-timing", action="store_true",
+                        help="skip the per-callback CPU timing (two clock reads per asyncio callback)")
     args = parser.parse_args()
     pin_singletons()
     app = QApplication.instance() or QApplication([])
@@ -411,17 +428,17 @@ def main() -> None:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        result = loop.run_until_complete(measure(args.profile))
+        result = loop.run_until_complete(measure(args.profile, not args.no_callback_timing))
     gc_guard.stop()
     result["machine"] = machine()
-    print(f"{'path':16} {'case':44} {'stall ms':>9} {'CPU-busy':>9} {'p99 gap':>8} {'dropped':>8} {'TTFT ms':>8} "
-          f"{'tok/s':>7} {'dash/mkt':>9} {'cores':>6} {'rq wait':>8} {'load':>5}")
+    print(f"{'path':28} {'case':44} {'stall ms':>9} {'CPU-busy':>9} {'p99 gap':>8} {'dropped':>8} {'TTFT ms':>8} "
+          f"{'tok/s':>7} {'dash/mkt':>9} {'ms CPU/tok':>10} {'rq wait':>8} {'load':>5}")
     for r in result["rows"]:
         tps = f"{r['delivered_tok_s']:.0f}" if r["delivered_tok_s"] else "cut"
         ttft = f"{r['ttft_ms']:.0f}" if r["ttft_ms"] is not None else "-"
-        print(f"{r['path']:16} {r['case']:44} {r['longest_stall_ms']:9.1f} {r['longest_cpu_busy_gap_ms']:9.1f} "
+        print(f"{r['path']:28} {r['case']:44} {r['longest_stall_ms']:9.1f} {r['longest_cpu_busy_gap_ms']:9.1f} "
               f"{r['p99_gap_ms']:8.1f} {r['frames_dropped']:8d} {ttft:>8} {tps:>7} "
-              f"{r['dashboard_refreshes']:>4}/{r['marketplace_reloads']:<4} {r['process_cores']:6.2f} "
+              f"{r['dashboard_refreshes']:>4}/{r['marketplace_reloads']:<4} {r['gui_thread_cpu_ms_per_token']:10.2f} "
               f"{r['gui_thread_runqueue_wait_s']:7.1f}s {r['load_avg_1m']:5.1f}")
     for r in result["rows"]:
         if r["profile"]:
