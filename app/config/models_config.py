@@ -198,10 +198,7 @@ def write_content_if_missing(path: Path, content: str | None) -> bool:
     except json.JSONDecodeError as e:
         raise ConfigError(f"MODELS_CONFIG_CONTENT is not valid JSON (line {e.lineno}: {e.msg}).") from e
     parse_models_config(data, "MODELS_CONFIG_CONTENT")
-    try:
-        write_private_file(path, content.encode("utf-8"))
-    except OSError as e:
-        raise ConfigError(f"Cannot write MODELS_CONFIG_CONTENT to {path}: {e.strerror}.") from e
+    write_private_file(path, content.encode("utf-8"))  # a StorageError names the path, the cause and the fix
     return True
 
 

@@ -54,10 +54,7 @@ def write_entries(path: Path, entries: list[dict[str, Any]]) -> None:
     """Validate and write the V2 form (private file: entries may carry API keys)."""
     document = {"$schema": "./internal/config/models-config-schema.json", "models": entries}
     parse_models_config(document, path.name)
-    try:
-        write_private_file(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
-    except OSError as e:
-        raise ConfigError(f"Cannot write {path}: {e.strerror}. Check the folder's permissions.") from e
+    write_private_file(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))  # StorageError says why not
 
 
 class ModelsConfigEditor(QWidget):

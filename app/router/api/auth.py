@@ -217,10 +217,7 @@ class AuthConfig:
         return auth
 
     def _save(self) -> None:
-        try:
-            write_private_file(self.conf_path, self._conf.render().encode("utf-8"))
-        except OSError as e:
-            raise ConfigError(f"Cannot write {self.conf_path} ({e.strerror}).") from e
+        write_private_file(self.conf_path, self._conf.render().encode("utf-8"))  # a StorageError says why not
 
     # -- checks ------------------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> str | None:
