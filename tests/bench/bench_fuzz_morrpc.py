@@ -81,19 +81,17 @@ def draw_distinct(count: int, seed: int, processes: int) -> tuple[list[bytes], i
     return list(distinct)[:count], drawn
 
 
-def mutate(rng: random.Random, pool: list[bytes]) -> bytes:
-    """A frame from ``pool`` changed by one operation; never an unchanged copy."""
-    frame = rng.choice(pool)
-    while not frame:
-        frame = rng.choice(pool)
+def mutate(rng: random.Random, parents: list[bytes]) -> bytes:
+    """A frame from ``parents`` (all non-empty) changed by one operation; never an unchanged copy."""
+    frame = rng.choice(parents)
     at = rng.randrange(len(frame))
     op = rng.randrange(4)
     if op == 0:
-        return frame[:at]  # cut short (at < len)
+        return frame[:max(at, 1) if len(frame) > 1 else 0]  # cut short (not to nothing unless 1 byte long)
     if op == 1:
         return frame[:at] + bytes([frame[at] ^ rng.randrange(1, 256)]) + frame[at + 1:]  # one byte changed
     if op == 2:
-        return frame[:at] + rng.choice(pool) + frame[at:]  # another frame spliced in
+        return frame[:at] + rng.choice(parents) + frame[at:]  # another frame spliced in
     return frame * rng.randint(2, 4)  # repeated
 
 
@@ -107,11 +105,13 @@ class ErrorLog(logging.Handler):
             self.records.append(record.getMessage())
 
 
-def hostile_frames(pool: list[bytes], count: int, seed: int) -> tuple[list[bytes], list[str]]:
-    """``count`` frames: the Hypothesis ``pool`` first, then mutations of it; and each frame's origin."""
+def hostile_frames(pool: list[bytes], sent: int, count: int, seed: int) -> tuple[list[bytes], list[str]]:
+    """``count`` frames: the first ``sent`` of the Hypothesis ``pool``, then mutations of the pool; and each frame's
+    origin."""
     rng = random.Random(seed)
-    chosen = pool[:count]
-    mutated = [mutate(rng, pool) for _ in range(count - len(chosen))]
+    chosen = pool[:min(sent, count)]
+    parents = [frame for frame in pool if frame] or [b"{}"]
+    mutated = [mutate(rng, parents) for _ in range(count - len(chosen))]
     return chosen + mutated, ["hypothesis"] * len(chosen) + ["mutation"] * len(mutated)
 
 
@@ -203,8 +203,7 @@ def main() -> int:
     # Drawn before the devnet starts: the worker processes fork from a process with no threads or loop yet.
     pool, drawn = draw_distinct(max(wanted, 1), args.seed, max(1, args.processes))  # mutations need a parent
     drawn_s = time.perf_counter() - started
-    batch, origins = hostile_frames(pool, args.frames, args.seed) if wanted else \
-        ([mutate(random.Random(args.seed), pool) for _ in range(args.frames)], ["mutation"] * args.frames)
+    batch, origins = hostile_frames(pool, wanted, args.frames, args.seed)
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     warmup = pool[:WARMUP_FRAMES]
