@@ -233,16 +233,16 @@ class ProviderController:
             raise RequestRefused("session.report needs the 32-byte session id (hex) as its message.")
         state = await self._session_state(session_id)
         await self._consumer_key(state, req)
-        n = len(state.prompts)
-        now = _now_ms()
+        totals, now = state.totals, _now_ms()
+        n = totals.count
         receipt = CloseoutReceipt(
             session_id=session_id,
             chain_id=self.chain.chain_id,
             timestamp_ms=now,
-            tps_scaled1000=min(_U32, sum(p.tps_scaled1000 for p in state.prompts) // n) if n else 0,
-            ttft_ms=min(_U32, sum(p.ttft_ms for p in state.prompts) // n) if n else 0,
-            input_tokens=min(_U32, sum(p.input_tokens for p in state.prompts)),
-            output_tokens=min(_U32, sum(p.output_tokens for p in state.prompts)),
+            tps_scaled1000=min(_U32, totals.tps_scaled1000 // n) if n else 0,
+            ttft_ms=min(_U32, totals.ttft_ms // n) if n else 0,
+            input_tokens=min(_U32, totals.input_tokens),
+            output_tokens=min(_U32, totals.output_tokens),
         ).encode()
         res = SessionReportRes(message=receipt, signed_report=sign_personal(self.signer, receipt), timestamp=now)
         state.reported = True  # the consumer closes next: prompts from now on re-read the session from the chain

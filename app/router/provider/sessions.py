@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.chain.records import Bid, Session
 
-__all__ = ["PendingApproval", "PromptStats", "SessionState", "SessionStore"]
+__all__ = ["PendingApproval", "PromptStats", "PromptTotals", "SessionState", "SessionStore"]
 
 ACTIVITY_WINDOW_S = 15 * 60
 """``idle_timeout`` capacity: a session counts while it had a prompt within this window (upstream: 15 min)."""
@@ -35,6 +35,25 @@ class PromptStats:
 
 
 MAX_REMEMBERED_PROMPTS = 4096  # per session: far more prompts than a session's lifetime holds in practice
+RECENT_PROMPTS = 64  # per-prompt stats kept per session; the receipt uses the totals
+
+
+@dataclass
+class PromptTotals:
+    """Sums over every prompt a session served: what the closeout receipt averages and adds up (spec §5.4)."""
+
+    count: int = 0
+    ttft_ms: int = 0
+    tps_scaled1000: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, stats: PromptStats) -> None:
+        self.count += 1
+        self.ttft_ms += stats.ttft_ms
+        self.tps_scaled1000 += stats.tps_scaled1000
+        self.input_tokens += stats.input_tokens
+        self.output_tokens += stats.output_tokens
 
 
 @dataclass
@@ -44,25 +63,31 @@ class SessionState:
     session: Session
     bid: Bid
     fetched_at: float
-    prompts: list[PromptStats] = field(default_factory=list)
+    # The newest prompts' stats (for diagnostics) and running totals of all of them (for the closeout receipt):
+    # a long session's memory stays constant however many prompts it serves.
+    prompts: deque[PromptStats] = field(default_factory=lambda: deque(maxlen=RECENT_PROMPTS))
+    totals: PromptTotals = field(default_factory=lambda: PromptTotals())
     last_activity: float | None = None
     reported: bool = False  # a report was signed: the consumer is closing it, so re-read the chain before serving
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    # Signatures of the prompts accepted in this session, newest last (see ``first_use``).
-    answered: OrderedDict[bytes, None] = field(default_factory=OrderedDict, repr=False)
+    # The ``r`` values (first 16 bytes) of the signatures of the prompts accepted, oldest first (see ``first_use``).
+    answered: dict[bytes, None] = field(default_factory=dict, repr=False)
 
     def first_use(self, signature: bytes) -> bool:
         """Remember a prompt's signature; False when this exact signed prompt was accepted before (a replay).
 
         MOR-RPC has no nonces (spec §4.8): a captured prompt could be sent again while the session is open and
         would cost the consumer another answer. Consumers sign each prompt afresh (new millisecond timestamp), so
-        an identical signature is never a legitimate retry. The newest ``MAX_REMEMBERED_PROMPTS`` are kept.
+        an identical signature is never a legitimate retry. Keyed by the start of ``r``: a malleated copy of the
+        same signature (``s`` negated, ``v`` flipped) has the same ``r``, and 16 bytes of a curve point's x make a
+        collision between different prompts practically impossible. The newest ``MAX_REMEMBERED_PROMPTS`` are kept.
         """
-        if signature in self.answered:
+        key = signature[:16]
+        if key in self.answered:
             return False
-        self.answered[signature] = None
+        self.answered[key] = None
         if len(self.answered) > MAX_REMEMBERED_PROMPTS:
-            self.answered.popitem(last=False)
+            del self.answered[next(iter(self.answered))]  # dicts keep insertion order: this is the oldest
         return True
 
     @property
@@ -123,6 +148,7 @@ class SessionStore:
         state = self._sessions.get(session_id)
         if state is not None:
             state.prompts.append(stats)
+            state.totals.add(stats)
             state.last_activity = self._clock()
 
     def touch(self, session_id: bytes) -> None:

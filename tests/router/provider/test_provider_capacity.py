@@ -13,6 +13,7 @@ from app.router.provider.sessions import (
     ENDED_GRACE_S,
     MAX_REMEMBERED_PROMPTS,
     PENDING_TTL_S,
+    RECENT_PROMPTS,
     USER_KEY_TTL_S,
     PromptStats,
     SessionStore,
@@ -94,7 +95,8 @@ def test_prune_forgets_ended_sessions_stale_activity_and_unused_keys(store: Sess
     kept = store.get(bytes([2]) * 32)
     assert kept is not None
     assert kept.last_activity is None
-    assert kept.prompts == [PromptStats(10, 1000, 1, 2)]  # stats stay for the closing report
+    assert list(kept.prompts) == [PromptStats(10, 1000, 1, 2)]  # stats stay for the closing report
+    assert kept.totals.count == 1 and kept.totals.output_tokens == 2
     assert store.user_key(USER.upper().replace("0X", "0x")) is not None  # keyed case-insensitively
     clock.now += USER_KEY_TTL_S + 1
     store.prune()
@@ -111,3 +113,22 @@ def test_a_session_remembers_its_prompt_signatures_newest_first_within_a_bound(s
     assert not state.first_use(f"sig-{MAX_REMEMBERED_PROMPTS}".encode())
     # A refresh from the chain keeps what was answered.
     assert store.put(*session(1, T0 + 600)) is state and not state.first_use(b"sig-1")
+
+
+def test_a_malleated_copy_of_an_accepted_signature_is_a_replay_too(store: SessionStore) -> None:
+    state = store.put(*session(1, T0 + 600))
+    r, s_value = bytes(range(32)), b"\x11" * 32
+    assert state.first_use(r + s_value + b"\x1b")
+    assert not state.first_use(r + b"\xee" * 32 + b"\x1c")  # same r, s negated and v flipped
+
+
+def test_a_long_session_keeps_totals_for_its_receipt_and_only_recent_prompt_stats(store: SessionStore) -> None:
+    store.put(*session(1, T0 + 600))
+    for i in range(RECENT_PROMPTS * 3):
+        store.record_prompt(bytes([1]) * 32, PromptStats(ttft_ms=i, tps_scaled1000=1000, input_tokens=2,
+                                                          output_tokens=5))
+    state = store.get(bytes([1]) * 32)
+    assert state is not None
+    n = RECENT_PROMPTS * 3
+    assert (state.totals.count, state.totals.ttft_ms, state.totals.output_tokens) == (n, n * (n - 1) // 2, 5 * n)
+    assert len(state.prompts) == RECENT_PROMPTS and state.prompts[-1].ttft_ms == n - 1
