@@ -8,29 +8,27 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.bootstrap.chain_status import poll_chain_status
-from app.bootstrap.network import network_for_chain, plan_chain
-from app.bootstrap.router_parts import RouterParts
-from app.bootstrap.tx_journal import StorageTxJournal
-from app.chain.client import ChainClient
-from app.chain.diamond import Diamond
-from app.chain.multicall import Multicall
-from app.chain.networks import NetworkConfig, devnet_network
-from app.chain.token import MorToken
-from app.chain.tx import TxSender
-from app.chain.tx_recovery import resume_pending
 from app.config.node_config import NodeConfig
-from app.devnet.demo import DemoMarketplace
 from app.devnet.progress import StartupStep
-from app.devnet.service import DevnetService, EngineChoice
 from app.errors import AppError
 from app.events import EventBus, ServiceState, WalletState
-from app.router.consumer.service import ConsumerService
-from app.router.provider.node import ProviderNode
 from app.storage.store import AsyncStorage
 from app.tasks import TaskSupervisor
 from app.wallet.manager import LockEvent, LockState, WalletManager
+
+if TYPE_CHECKING:  # the chain side (web3, eth-account: seconds of imports) loads only when the chain starts
+    from app.bootstrap.router_parts import RouterParts
+    from app.chain.client import ChainClient
+    from app.chain.diamond import Diamond
+    from app.chain.networks import NetworkConfig
+    from app.chain.token import MorToken
+    from app.chain.tx import TxSender
+    from app.devnet.demo import DemoMarketplace
+    from app.devnet.service import DevnetService, EngineChoice
+    from app.router.consumer.service import ConsumerService
+    from app.router.provider.node import ProviderNode
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +99,48 @@ class Services:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start storage, the chain and the wallet. A failing part is reported and raised as an AppError."""
+        await self._open_storage()
+        await self._chain_step()
+        await self._wallet_step()
+        await self._attach_if_unlocked()
+
+    async def open_local(self) -> None:
+        """The parts on this machine only: storage and the wallet's state (no chain, no node libraries).
+
+        What the setup wizard and the unlock screen need; :meth:`start_chain` brings up the rest afterwards.
+        """
+        await self._open_storage()
+        await self._wallet_step()
+
+    async def start_chain(self) -> None:
+        """After :meth:`open_local`: the chain (embedded devnet with its demo, or the RPC), then the write side if
+        the wallet was unlocked meanwhile. Heavy imports run on a worker thread so the GUI stays responsive."""
+        await self._chain_step()
+        await self._attach_if_unlocked()
+
+    async def _open_storage(self) -> None:
         async with self._step("storage", "opening the local database") as detail:
             self.storage = await AsyncStorage.open(self.data_dir / "node.sqlite3")
             detail[0] = str(self.data_dir / "node.sqlite3")
+
+    async def _chain_step(self) -> None:
         async with self._step("chain", "connecting to the chain") as detail:
+            await asyncio.to_thread(import_chain_side)  # a no-op once imported; the loop keeps running meanwhile
             await self._start_chain()
             assert self.network is not None
             detail[0] = f"{self.network.name} (chain id {self.network.chain_id})"
+
+    async def _wallet_step(self) -> None:
         async with self._step("wallet", "looking for a wallet") as detail:
             state = await self.wallet.refresh()
             detail[0] = state.value
-        if self.wallet.state is LockState.UNLOCKED:
+
+    async def _attach_if_unlocked(self) -> None:
+        # An unlock before the chain was up found nothing to attach to (see _attach_signer): attach now.
+        if self.wallet.state is LockState.UNLOCKED and self.sender is None:
             self._attach_signer()
-            if self._router_start is not None:
-                await self._router_start  # a wallet from the environment: be ready before start() returns
+        if self.wallet.state is LockState.UNLOCKED and self._router_start is not None:
+            await self._router_start  # a wallet from the environment: be ready before start() returns
 
     @property
     def consumer(self) -> ConsumerService | None:
@@ -127,6 +153,16 @@ class Services:
         return self.router.provider if self.router is not None else None
 
     async def _start_chain(self) -> None:
+        from app.bootstrap.chain_status import poll_chain_status
+        from app.bootstrap.network import network_for_chain, plan_chain
+        from app.chain.client import ChainClient
+        from app.chain.diamond import Diamond
+        from app.chain.multicall import Multicall
+        from app.chain.networks import devnet_network
+        from app.chain.token import MorToken
+        from app.devnet.demo import DemoMarketplace
+        from app.devnet.service import DevnetService
+
         plan = plan_chain(self.settings)
         if plan.devnet:
             self.devnet = DevnetService(self.data_dir, engine=self.devnet_engine, progress=self._on_devnet_step)
@@ -188,6 +224,13 @@ class Services:
         """Give the chain wrappers a sender for the unlocked wallet (no-op before the chain is up)."""
         if self.chain is None or self.diamond is None or self.token is None or self.network is None:
             return
+        if self.sender is not None and self.sender.signer.address == self.wallet.signer.address:
+            return  # already attached: start-up and the unlock event can both ask; one nonce counter per wallet
+        from app.bootstrap.router_parts import RouterParts
+        from app.bootstrap.tx_journal import StorageTxJournal
+        from app.chain.token import MorToken
+        from app.chain.tx import TxSender
+
         journal = StorageTxJournal(self.storage) if self.storage is not None else None
         self.sender = TxSender(self.chain, self.wallet.signer, legacy=self.settings.eth_node_legacy_tx,
                                journal=journal)
@@ -207,6 +250,8 @@ class Services:
         """Settle this wallet's journaled transactions in the background; each outcome is published on the bus
         as ``app.chain.tx_recovery.RecoveredTransaction`` (e.g. "… was found and finished: mined in block …")."""
         self._stop_tx_recovery()
+        from app.chain.tx_recovery import resume_pending
+
         if sender.journal is not None:
             self._tx_recovery = self.tasks.spawn(resume_pending(sender, publish=self.bus.publish),
                                                  name="tx-recovery")
@@ -233,7 +278,22 @@ class Services:
             self.tasks.spawn(router.stop(), name="router-stop")
         self._stop_tx_recovery()
         self.sender = None
+        if self.diamond is None and self.token is None:
+            return  # the chain never came up: nothing was attached
+        from app.chain.diamond import Diamond
+        from app.chain.token import MorToken
+
         if self.diamond is not None:
             self.diamond = Diamond(self.diamond.client, self.diamond.address, multicall=self.diamond.multicall)
         if self.token is not None:
             self.token = MorToken(self.token.client, self.token.address)
+
+
+def import_chain_side() -> None:
+    """Import the chain, devnet and router modules (web3, eth-account, the demo): seconds of work, meant for a
+    worker thread (the import system is thread-safe) while the GUI already shows the wizard or the unlock screen."""
+    import app.bootstrap.chain_status
+    import app.bootstrap.router_parts
+    import app.chain.tx_recovery
+    import app.devnet.demo
+    import app.devnet.service  # noqa: F401

@@ -28,6 +28,16 @@ class NetworkConfig:
     is_devnet: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Addresses may come from settings (lower-cased there) or presets; web3 refuses a non-checksummed ``to``.
+        for name in ("diamond", "mor", "multicall3", "funding_account"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    object.__setattr__(self, name, to_checksum_address(value))
+                except ValueError as e:
+                    raise ConfigError(f"The {name} address {value!r} is not a 20-byte hex address.") from e
+
     def tx_url(self, tx_hash: str) -> str | None:
         """A link to the transaction in the block explorer, if the network has one."""
         return self.explorer_tx_url.replace("{{hash}}", tx_hash) if self.explorer_tx_url else None

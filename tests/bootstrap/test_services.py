@@ -65,6 +65,9 @@ async def test_env_wallet_gets_a_sender_and_can_transact(
         assert services.wallet.state is LockState.UNLOCKED
         assert services.sender is not None
         assert services.sender.signer.address == DEV_ADDRESS
+        # One sender (one nonce counter) per wallet: the router's transactions go through the same one.
+        assert services.consumer is not None
+        assert services.consumer.sessions_manager.diamond.sender is services.sender
         assert services.devnet is not None
         assert services.token is not None
         await services.devnet.faucet.fund(DEV_ADDRESS, eth_wei=10**18, mor_wei=5 * 10**18)

@@ -9,7 +9,6 @@ out). Two ways to be wired: a tx sender and status poller set up by hand (short 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,17 +16,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from eth_utils.address import to_checksum_address
 
-from app.bootstrap import services as services_module
 from app.bootstrap.chain_status import poll_chain_status
-from app.bootstrap.network import network_for_chain
 from app.bootstrap.services import Services
 from app.chain.client import ChainClient
-from app.chain.networks import NetworkConfig
 from app.chain.tx import EscalationPolicy, TxSender
 from app.config.node_config import load_node_config
-from app.config.settings import Settings, load_settings
+from app.config.settings import load_settings
 from app.devnet.accounts import dev_addresses, dev_private_keys
 from app.devnet.anvil import start_anvil
 from app.devnet.chain_node import ChainNode
@@ -192,24 +187,6 @@ def _node_services(chain: AppChain, data_dir: Path, key_index: int, bus: EventBu
                     with_provider=False, demo=False)
 
 
-def _checksummed_network(settings: Settings, chain_id: int, rpc_urls: tuple[str, ...]) -> NetworkConfig:
-    """network_for_chain with checksummed contract addresses (a no-op once the app checksums them itself)."""
-    network = network_for_chain(settings, chain_id, rpc_urls)
-    return dataclasses.replace(network, diamond=to_checksum_address(network.diamond),
-                               mor=to_checksum_address(network.mor),
-                               multicall3=to_checksum_address(network.multicall3))
-
-
-@pytest.fixture
-def checksummed_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work around an app bug outside this test's subject (reported; see the xfail test below): settings lower-case
-    DIAMOND_CONTRACT_ADDRESS / MOR_TOKEN_ADDRESS / MULTICALL3_ADDR and web3 rejects a non-checksummed ``to``, so on
-    a configured RPC the router parts fail to start. Remove this fixture when that test passes."""
-    monkeypatch.setattr(services_module, "network_for_chain", _checksummed_network)
-
-
-@pytest.mark.xfail(strict=True, raises=Exception, reason="app bug: network_for_chain keeps the lower-cased addresses "
-                   "settings give it, web3 refuses them (InvalidAddress) when the consumer rehydrates its sessions")
 async def test_the_apps_services_start_on_a_configured_rpc_with_contract_addresses_from_settings(
     app_chain: AppChain, tmp_path: Path
 ) -> None:
@@ -267,7 +244,7 @@ async def _ride_out_in_the_app(chain: AppChain, data_dir: Path, fault: Fault, ke
 
 
 async def test_the_apps_services_show_chain_unreachable_when_the_rpc_refuses_and_finish_the_tx_once(
-    app_chain: AppChain, tmp_path: Path, caplog: pytest.LogCaptureFixture, checksummed_addresses: None
+    app_chain: AppChain, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _ride_out_in_the_app(app_chain, tmp_path, Fault.REFUSED, key_index=8, detection_s=15)
     _no_errors_logged(caplog)
@@ -275,7 +252,7 @@ async def test_the_apps_services_show_chain_unreachable_when_the_rpc_refuses_and
 
 @pytest.mark.slow
 async def test_the_apps_services_time_out_a_mute_rpc_show_chain_unreachable_and_finish_the_tx_once(
-    app_chain: AppChain, tmp_path: Path, caplog: pytest.LogCaptureFixture, checksummed_addresses: None
+    app_chain: AppChain, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _ride_out_in_the_app(app_chain, tmp_path, Fault.SILENT, key_index=9, detection_s=APP_SILENT_DETECTION_S)
     assert app_chain.relay.silenced > 0
