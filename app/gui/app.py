@@ -8,8 +8,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import paths
+
+if TYPE_CHECKING:
+    from app.gui.part2_wiring import Part2
 
 LOG_FILE = "mor-node.log"
 
@@ -27,7 +31,8 @@ def _log_to_file() -> Path:
 
 
 def _import_node() -> None:
-    """Import the non-Qt core (chain, wallet, router); run on a worker thread, the import system is thread-safe."""
+    """Import what the entry screens need (the wallet, storage); run on a worker thread, the import system is
+    thread-safe. The chain side (web3, the router, the demo) is imported later, behind the wizard or unlock screen."""
     import app.bootstrap.services  # noqa: F401 - imported for its side effect: the module cache is warm
 
 
@@ -64,12 +69,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def run() -> None:
         await loop.run_in_executor(None, _import_node)
         from app.gui.controller import AppController
-        from app.gui.part2_wiring import Part2
 
-        part2 = Part2()
+        part2s: list[Part2] = []
+
+        def part2() -> Part2:
+            # The marketplace, chat and provider panes (openai, the router) load with the main window, not before
+            # the wizard or the unlock screen.
+            from app.gui.part2_wiring import Part2
+
+            if not part2s:
+                part2s.append(Part2())
+            return part2s[0]
+
         controller = AppController(
-            app, paths.data_dir(), argv=args, extra_panes=[part2.panes], window_hooks=[part2.attach], entry=entry
-        )
+            app, paths.data_dir(), argv=args, entry=entry,
+            extra_panes=[lambda services, bridge: part2().panes(services, bridge)],
+            window_hooks=[lambda window: part2().attach(window)],
+        )  # fmt: skip
         # SIGTERM/SIGINT (session logout, `kill`, Ctrl+C) shut down like closing the window: services stop, anvil
         # saves its state. Python runs the handler between Qt events; the stop itself runs on the loop.
         def on_signal(_signum: int, _frame: object) -> None:

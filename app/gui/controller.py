@@ -3,46 +3,61 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
-from app.bootstrap.api_wiring import build_api_server, load_auth
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import load_settings
-from app.devnet.service import EngineChoice, wipe_devnet
 from app.errors import AppError
 from app.events import ChainStatus, EventBus, ServiceState, WalletState
 from app.gui.async_slot import run_async, supervisor
 from app.gui.bridge import Bridge
-from app.gui.chain_probe import probe_chain_id
-from app.gui.dashboard import DashboardPane
 from app.gui.entry_window import EntryWindow
-from app.gui.main_window import MainWindow, Pane
 from app.gui.prefs import GuiPrefs, load_prefs, network_settings, save_network, settings_file
-from app.gui.settings_pane import SettingsPane
-from app.gui.staking import StakingPane
 from app.gui.theme import Theme, apply_theme
 from app.gui.unlock_view import UnlockView
-from app.gui.wallet_model import WalletModel
 from app.gui.wizard_view import SetupWizardView
-from app.router.api.server import ApiServer
 from app.wallet.manager import LockState, WalletManager
 from app.wallet.networks import NetworkChoice
 from app.wallet.wizard import SetupWizard
+
+if TYPE_CHECKING:  # the main window's parts pull in web3 and the router: loaded once the chain is starting
+    from app.devnet.service import EngineChoice
+    from app.gui.main_window import MainWindow, Pane
+    from app.gui.wallet_model import WalletModel
+    from app.router.api.server import ApiServer
 
 log = logging.getLogger(__name__)
 
 PaneFactory = Callable[[Services, Bridge], "Pane | list[Pane]"]
 """Builds extra panes (marketplace, chat, provider) for a started Services."""
-WindowHook = Callable[[MainWindow], None]
+WindowHook = Callable[["MainWindow"], None]
 """Called once the main window exists (e.g. to connect pane shortcuts)."""
 ACTIVITY_POLL_SECONDS = 5.0
+
+
+async def probe_chain_id(url: str) -> int:
+    """The wizard's custom-RPC check (app.gui.chain_probe), imported on first use: it needs web3."""
+    from app.gui.chain_probe import probe_chain_id as probe
+
+    return await probe(url)
+
+
+def _import_main_window() -> None:
+    """Import the main window's modules (worker thread: no Qt object is made, only Python modules loaded)."""
+    import app.gui.dashboard
+    import app.gui.main_window
+    import app.gui.settings_pane
+    import app.gui.staking
+    import app.gui.wallet_model  # noqa: F401
 
 
 class AppController(QObject):
@@ -91,8 +106,11 @@ class AppController(QObject):
         self._last_states: dict[str, ServiceState] = {}
         self._last_chain: ChainStatus | None = None
         self.entry = entry or EntryWindow()
-        self.entry.startup.retry_requested.connect(self.start)
+        self.entry.startup.retry_requested.connect(lambda: run_async(self.restart, name="retry start"))
         self.services: Services | None = None
+        # The chain side (devnet, demo, RPC, HTTP API) starting behind the wizard or the unlock screen; its result
+        # says whether it came up (its failure is on the start-up screen).
+        self.chain_ready: asyncio.Task[bool] | None = None
         self.bridge: Bridge | None = None
         self.main: MainWindow | None = None
         self.model: WalletModel | None = None
@@ -131,25 +149,67 @@ class AppController(QObject):
         run_async(self.start_services, name="start services")
 
     async def start_services(self) -> None:
-        """The start sequence as a plain coroutine (awaited by tests and screenshots)."""
+        """The start sequence as a plain coroutine (awaited by tests and screenshots).
+
+        Only what the entry screens need is awaited before routing (storage and the wallet's state); the chain
+        (the devnet with its demo and local model, or the RPC) and the HTTP API start behind the wizard or the unlock
+        screen. The main window waits for them (:meth:`show_main_when_ready`).
+        """
         try:
             self.services = self._build_services()
-            await self.services.start()
+            await self.services.open_local()
         except AppError as e:
             log.warning("start failed: %s", e.user_message)
             self.entry.startup.failed(e.user_message)
             return
-        if self.serve_api:
-            await self._start_api(self.services)
-        assert self.services.storage is not None
-        self.prefs = await load_prefs(self.services.storage)
+        services = self.services
+        assert services.storage is not None
+        self.prefs = await load_prefs(services.storage)
         apply_theme(self.app, self.prefs.theme)
-        self.services.wallet.auto_lock_seconds = self.prefs.auto_lock_minutes * 60 or None
+        services.wallet.auto_lock_seconds = self.prefs.auto_lock_minutes * 60 or None
+        self.chain_ready = supervisor().spawn(self._start_chain_side(services), name="start the chain")
         await self.route()
+
+    async def _start_chain_side(self, services: Services) -> bool:
+        """The chain and the HTTP API; a failure is shown on the start-up screen with Retry, as before routing."""
+        try:
+            await services.start_chain()
+            await asyncio.to_thread(_import_main_window)  # so showing it later does not stall the loop
+        except AppError as e:
+            log.warning("start failed: %s", e.user_message)
+            if self.services is services:
+                self._close_main()
+                self.entry.startup.failed(e.user_message)
+                self.entry.setCurrentWidget(self.entry.startup)
+                self.entry.show()
+            return False
+        if self.serve_api and self.services is services:
+            await self._start_api(services)
+        return self.services is services
+
+    async def wait_for_chain(self) -> bool:
+        """Wait (with the start-up progress on screen) until the chain side is up; False if it failed."""
+        ready = self.chain_ready
+        if ready is None:
+            return False
+        if not ready.done():
+            self.entry.setCurrentWidget(self.entry.startup)
+            self.entry.show()
+        # Shielded: a caller giving up (e.g. a wizard page closing) must not cancel the start itself.
+        return await asyncio.shield(ready)
+
+    async def show_main_when_ready(self) -> MainWindow | None:
+        """The main window once the chain side is up (None if it failed: the start-up screen says why)."""
+        services = self.services
+        if not await self.wait_for_chain() or self.services is not services or services is None:
+            return None
+        return self.show_main()
 
     async def _start_api(self, services: Services) -> None:
         """The Go-compatible HTTP API next to the GUI (WEB_ADDRESS, loopback by default). A failure to listen is
         shown on the startup screen's log and the status bar, never fatal: the app works without it."""
+        from app.bootstrap.api_wiring import build_api_server, load_auth
+
         try:
             auth = await load_auth(services)
             self.api = build_api_server(services, auth, lambda: services.consumer, wallet_api=False)
@@ -175,11 +235,20 @@ class AppController(QObject):
         elif state is LockState.LOCKED:
             self.show_unlock()
         else:
-            self.show_main()
+            await self.show_main_when_ready()  # a wallet from the environment
+
+    async def _stop_chain_side(self) -> None:
+        """Cancel a chain start still in progress (the devnet cleans up what it started) before stopping."""
+        ready, self.chain_ready = self.chain_ready, None
+        if ready is not None and not ready.done():
+            ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ready
 
     async def stop(self) -> None:
         """Close the windows and stop the services."""
         self._close_main()
+        await self._stop_chain_side()
         await self._stop_api()
         if self.services is not None:
             await self.services.stop()
@@ -208,6 +277,8 @@ class AppController(QObject):
 
     async def _preview_balances(self, addresses: Sequence[str]) -> dict[str, tuple[int, int]]:
         services = self.services
+        if self.chain_ready is not None and not await asyncio.shield(self.chain_ready):
+            return {}
         if services is None or services.chain is None or services.token is None:
             return {}
         chain, token = services.chain, services.token
@@ -227,13 +298,14 @@ class AppController(QObject):
         )
         await save_network(self.data_dir, choice)
         if same:
-            self.show_main()
+            await self.show_main_when_ready()
         else:
             await self.restart()
 
     async def restart(self) -> None:
         """Rebuild the services (after a network change); the wallet must be unlocked again on the new chain."""
         self._close_main()
+        await self._stop_chain_side()
         await self._stop_api()
         if self.services is not None:
             await self.services.stop()
@@ -246,10 +318,13 @@ class AppController(QObject):
         The wallet and the chats stay; the new chain has fresh contracts, demo providers and history.
         """
         self._close_main()
+        await self._stop_chain_side()
         await self._stop_api()
         if self.services is not None:
             await self.services.stop()
             self.services = None
+        from app.devnet.service import wipe_devnet
+
         await asyncio.to_thread(wipe_devnet, self.data_dir)
         self.start()
 
@@ -258,7 +333,7 @@ class AppController(QObject):
         assert self.services is not None
         if self.entry.unlock is None or self.entry.unlock.manager is not self.services.wallet:
             view = UnlockView(self.services.wallet)
-            view.unlocked.connect(lambda _address: self.show_main())
+            view.unlocked.connect(lambda _address: run_async(self.show_main_when_ready, name="main window"))
             view.reset_requested.connect(self._forgot_password)
             self.entry.unlock = view
             self.entry.addWidget(view)
@@ -278,6 +353,12 @@ class AppController(QObject):
         assert self.services is not None
         assert self.bridge is not None
         if self.main is None:
+            from app.gui.dashboard import DashboardPane
+            from app.gui.main_window import MainWindow, Pane
+            from app.gui.settings_pane import SettingsPane
+            from app.gui.staking import StakingPane
+            from app.gui.wallet_model import WalletModel
+
             self.model = WalletModel(self.services, self.bridge)
             settings_pane = SettingsPane(self.services, probe_chain_id, self.prefs)
             settings_pane.theme_changed.connect(self._theme_changed)
