@@ -16,6 +16,8 @@ COLUMNS = (
     "TTFT ms\nours", "Success\nchain", "Success\nours", "Sessions", "Served", "Stake", "Score",
 )
 BID_ROLE = Qt.ItemDataRole.UserRole
+ONLINE = COLUMNS.index("Online")
+COOLING = "#b07a1a"
 
 
 def _num(value: float | None, fmt: str = "{:,.1f}") -> str:
@@ -50,6 +52,13 @@ def cells(row: BidRow) -> list[str]:
     ]
 
 
+def _style_online(item: QTableWidgetItem, row: BidRow, tooltip: str) -> None:
+    """Colour and tooltip of the Online cell: green when it answered, grey otherwise, the failure as tooltip."""
+    colour = "#2e9d57" if row.ping_ms is not None else "#8a8f98"
+    item.setForeground(QColor(COOLING if row.cooling_down else colour))
+    item.setToolTip(row.ping_error or tooltip)
+
+
 class BidTable(QTableWidget):
     """Shows bid rows; the tooltip of every cell explains the score."""
 
@@ -65,9 +74,11 @@ class BidTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.rows: list[BidRow] = []
+        self.rebuilds = 0  # full redraws (set_rows); a ping reply must not add one
 
     def set_rows(self, rows: Sequence[BidRow], keep_selection: bool = True) -> None:
         """Show ``rows`` in order, keeping the selected bid selected."""
+        self.rebuilds += 1
         selected = self.selected_row() if keep_selection else None
         self.rows = list(rows)
         self.setRowCount(len(self.rows))
@@ -79,15 +90,32 @@ class BidTable(QTableWidget):
                 item.setToolTip(tooltip)
                 if c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if c == 2:
-                    item.setForeground(QColor("#2e9d57" if row.ping_ms is not None else "#8a8f98"))
-                    if row.ping_error:
-                        item.setToolTip(row.ping_error)
-                if row.cooling_down:
-                    item.setForeground(QColor("#b07a1a"))
+                if c == ONLINE:
+                    _style_online(item, row, tooltip)
+                elif row.cooling_down:
+                    item.setForeground(QColor(COOLING))
                 self.setItem(r, c, item)
         if selected is not None:
             self.select_bid(selected.bid_id)
+
+    def update_ping(self, row: BidRow) -> bool:
+        """Show a ping result in place: only the Online cell of ``row``'s bid changes (False if it is not shown).
+
+        The ping is not part of the score, the sort or the filters, so the order and the other cells stay valid;
+        rebuilding the table per reply cost ~30 ms of GUI time each.
+        """
+        for r, shown in enumerate(self.rows):
+            if shown.bid_id != row.bid_id:
+                continue
+            self.rows[r] = row
+            item, rank_item = self.item(r, ONLINE), self.item(r, 0)
+            if item is None or rank_item is None:
+                return False
+            item.setText(online_text(row))
+            # explain() does not read the ping, so the row's score tooltip (on every other cell) is still right
+            _style_online(item, row, rank_item.toolTip())
+            return True
+        return False
 
     def selected_row(self) -> BidRow | None:
         """The selected bid, if any."""

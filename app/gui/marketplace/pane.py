@@ -232,7 +232,8 @@ class MarketplacePane(QWidget):
         except PeerError as e:
             updated = with_ping(row, None, e.user_message)
         self.rows = [updated if r.bid_id == bid_id else r for r in self.rows]
-        self._show_bids()
+        # the ping is in no score, sort key, filter, tooltip or detail text: update its cell, don't rebuild the table
+        self.bids.update_ping(updated)
 
     def current_filter(self) -> BidFilter:
         max_mor = self.max_price.value()
