@@ -48,6 +48,9 @@ __all__ = ["DONE", "Endpoint", "MorRpcClient", "PingResult", "Report", "SessionG
 DIAL_TIMEOUT_S = 3.0
 DONE = "[DONE]"
 _READ_SIZE = 64 * 1024
+# Within one read, give the event loop a turn after this much work or this many messages, whichever comes first.
+TURN_EVERY_S = 0.005
+TURN_EVERY_MESSAGES = 16
 _S = TypeVar("_S", bound=GoStruct)
 
 
@@ -209,6 +212,7 @@ class MorRpcClient:
         decoder = MessageDecoder(self.max_message_size)
         timeout = self.first_message_timeout
         received = 0
+        turn_started, since_turn = time.perf_counter(), 0
         while True:
             try:
                 async with asyncio.timeout(timeout):
@@ -240,8 +244,15 @@ class MorRpcClient:
                     f"Provider {provider} sent a malformed answer: {e.user_message}",
                     FailureKind.PROTOCOL, provider=provider, received=received,
                 ) from e
+            # One read can hold a backlog of hundreds of responses, each verified and decrypted by our consumer
+            # before it asks for the next, and a read of buffered data does not suspend either: hand the loop a
+            # turn every few ms / messages so the GUI keeps painting. Order and content are unchanged.
             for response in responses:
+                if since_turn >= TURN_EVERY_MESSAGES or time.perf_counter() - turn_started >= TURN_EVERY_S:
+                    await asyncio.sleep(0)
+                    turn_started, since_turn = time.perf_counter(), 0
                 received += 1
+                since_turn += 1
                 yield response
 
     async def _single(self, endpoint: Endpoint, provider: str, method: str, params: GoStruct) -> RpcResponse:
