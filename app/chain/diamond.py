@@ -38,6 +38,14 @@ CLAIM_FOR_PROVIDER_HEADROOM = 130_000
 WITHDRAW_USER_STAKES_HEADROOM = 100_000
 # openSession measured the same at +0, +1 and +60 s: it gets no headroom.
 
+# The headroom of each time-dependent call, by selector: the one place both the send and the GUI's fee preview
+# (``gas_limit``) read it, so the "needs up to X ETH" figure is the limit the transaction is sent with.
+HEADROOM_BY_SELECTOR: dict[bytes, int] = {
+    abi.CLOSE_SESSION.selector: CLOSE_SESSION_HEADROOM,
+    abi.CLAIM_FOR_PROVIDER.selector: CLAIM_FOR_PROVIDER_HEADROOM,
+    abi.WITHDRAW_USER_STAKES.selector: WITHDRAW_USER_STAKES_HEADROOM,
+}
+
 
 @dataclass(frozen=True)
 class Created:
@@ -64,16 +72,24 @@ class Diamond(DiamondViews):
         """The same Diamond, writing from another account."""
         return Diamond(self.client, self.address, sender, self.multicall)
 
-    async def _write(self, fn: Function, *args: Any, purpose: str, headroom: int = 0) -> TxReceipt:
-        """Send ``fn(*args)``; ``headroom`` > 0 adds that much gas to the estimate's limit (time-dependent paths)."""
+    async def gas_limit(self, data: bytes, *, purpose: str) -> int:
+        """The gas limit a write of calldata ``data`` is sent with: the estimate, the sender's margin and, for the
+        time-dependent calls, their headroom. A call that would revert raises its decoded reason here.
+
+        Previews call this with the plan's calldata so the fee they show is the fee the send may take.
+        """
+        if self.sender is None:
+            raise ChainError(f"Cannot {purpose}: no wallet is unlocked for sending transactions.")
+        call = {"from": self.sender.address, "to": self.address, "value": 0, "data": data}
+        estimate = await self.client.estimate_gas(call, context=purpose)
+        return with_gas_margin(estimate, self.sender.gas_margin_percent) + HEADROOM_BY_SELECTOR.get(data[:4], 0)
+
+    async def _write(self, fn: Function, *args: Any, purpose: str) -> TxReceipt:
+        """Send ``fn(*args)`` with the limit :meth:`gas_limit` gives."""
         if self.sender is None:
             raise ChainError(f"Cannot {purpose}: no wallet is unlocked for sending transactions.")
         data = fn.encode(*args)
-        gas = None
-        if headroom:
-            call = {"from": self.sender.address, "to": self.address, "value": 0, "data": data}
-            estimate = await self.client.estimate_gas(call, context=purpose)  # a revert is raised decoded here
-            gas = with_gas_margin(estimate, self.sender.gas_margin_percent) + headroom
+        gas = await self.gas_limit(data, purpose=purpose)
         return await self.sender.send(self.address, data, purpose=purpose, gas=gas)
 
     # -- providers and models ---------------------------------------------------------------------------------
@@ -131,22 +147,14 @@ class Diamond(DiamondViews):
         return Created(receipt.one("SessionOpened", self.address).args["sessionId"], receipt)
 
     async def close_session(self, receipt_data: bytes, signature: bytes) -> TxReceipt:
-        return await self._write(
-            abi.CLOSE_SESSION, receipt_data, signature, purpose="closing the session", headroom=CLOSE_SESSION_HEADROOM
-        )
+        return await self._write(abi.CLOSE_SESSION, receipt_data, signature, purpose="closing the session")
 
     async def claim_for_provider(self, session_id: bytes) -> TxReceipt:
-        return await self._write(
-            abi.CLAIM_FOR_PROVIDER, session_id,
-            purpose="claiming the provider's earnings", headroom=CLAIM_FOR_PROVIDER_HEADROOM,
-        )  # fmt: skip
+        return await self._write(abi.CLAIM_FOR_PROVIDER, session_id, purpose="claiming the provider's earnings")
 
     async def withdraw_user_stakes(self, user: str, iterations: int = 255) -> TxReceipt:
         """Withdraw stakes released from hold (after the UTC midnight following an early close)."""
-        return await self._write(
-            abi.WITHDRAW_USER_STAKES, user, iterations,
-            purpose="withdrawing released stakes", headroom=WITHDRAW_USER_STAKES_HEADROOM,
-        )  # fmt: skip
+        return await self._write(abi.WITHDRAW_USER_STAKES, user, iterations, purpose="withdrawing released stakes")
 
     # -- owner-only settings ----------------------------------------------------------------------------------
     async def set_provider_min_stake(self, amount: int) -> TxReceipt:

@@ -43,15 +43,22 @@ class TxPlan:
 
 
 async def estimate_fee(services: Services, plan: TxPlan) -> int:
-    """The most this transaction may cost in ETH wei (gas estimate with the sender's margin × the fee cap).
+    """The most this transaction may cost in ETH wei: the gas limit it will be sent with × the fee cap.
 
+    A call to the Diamond gets its limit from the Diamond itself (:meth:`Diamond.gas_limit`, the one its writes
+    use, headroom included); anything else is sent by TxSender with the estimate plus the sender's margin.
     A transaction that would revert raises its decoded reason here, before anything is signed.
     """
     sender = services.sender
     if services.chain is None or sender is None:
         raise ChainError("Unlock the wallet to send transactions.")
-    tx = {"from": sender.address, "to": plan.to, "data": plan.data, "value": plan.value}
-    gas = with_gas_margin(await services.chain.estimate_gas(tx, context=plan.title.lower()), sender.gas_margin_percent)
+    diamond = services.diamond
+    context = plan.title.lower()
+    if diamond is not None and plan.value == 0 and plan.to.lower() == diamond.address.lower():
+        gas = await diamond.gas_limit(plan.data, purpose=context)
+    else:
+        tx = {"from": sender.address, "to": plan.to, "data": plan.data, "value": plan.value}
+        gas = with_gas_margin(await services.chain.estimate_gas(tx, context=context), sender.gas_margin_percent)
     fees = await sender.current_fees()
     return gas * fees.cap
 
@@ -76,6 +83,7 @@ class ConfirmDialog(QDialog):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{name}:", value)
         self.fee = QLabel("estimating…")
+        self.fee_wei: int | None = None  # the figure shown, in wei (None until estimated)
         form.addRow("Estimated network fee (at most):", self.fee)
         layout.addLayout(form)
         self.error = error_label()
@@ -92,6 +100,7 @@ class ConfirmDialog(QDialog):
 
     def set_fee(self, fee_wei: int) -> None:
         """Show the fee and allow confirming."""
+        self.fee_wei = fee_wei
         self.fee.setText(format_units(fee_wei, "ETH"))
         self.confirm_button.setEnabled(True)
 
