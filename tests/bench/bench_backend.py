@@ -9,6 +9,7 @@ decoder, JSON, error checks, stats). The ratio is each one's tokens/s over raw's
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
@@ -16,12 +17,12 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from app.router.provider.backends import OpenAIBackend
+from tests.bench.bench_env import write_result
 from tests.support.openai_backend import Behaviour, OpenAIBackendServer
 
 REQUEST: dict[str, Any] = {"messages": [{"role": "user", "content": "bench"}], "stream": True}
@@ -81,10 +82,12 @@ async def main(tokens: int = 20_000, repeats: int = 5) -> None:
     print(f"{'framing':<16} {'reader':<16} {'tokens/s':>10} {'vs raw':>7}")
     for row in rows:
         print(f"{row['framing']:<16} {row['reader']:<16} {row['tokens_per_s']:>10,.0f} {row['ratio']:>7.2f}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_backend.json").write_text(json.dumps({"tokens": tokens, "rows": rows}, indent=2) + "\n")
+    write_result("bench_backend", {"tokens": tokens, "rows": rows})
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=20_000, help="tokens per stream (default 20,000)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per reader, median kept (default 5)")
+    args = parser.parse_args()
+    asyncio.run(main(args.tokens, args.repeats))

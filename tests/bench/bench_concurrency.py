@@ -269,11 +269,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, help="soak: relayed run length in minutes (overrides --seconds)")
     parser.add_argument("--rate", type=float, default=20.0, help="tokens/s per session (default 20)")
     parser.add_argument("--tokens", type=int, default=200, help="tokens per answer (default 200)")
+    parser.add_argument("--direct-seconds", type=float,
+                        help="length of the direct (backend only) run (default: a quarter of the relayed, 5-20 s)")
     parser.add_argument("--own-core", action="store_true",
                         help="pin the provider to one CPU and everything else (consumers, backend, anvil) to the rest")
     args = parser.parse_args()
     seconds = args.minutes * 60 if args.minutes else args.seconds
-    direct_seconds = min(20.0, max(5.0, seconds / 4))
+    direct_seconds = args.direct_seconds or min(20.0, max(5.0, seconds / 4))
     result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds, args.own_core))
     result["machine"] = machine()
     report(result)

@@ -10,8 +10,8 @@ Run: QT_QPA_PLATFORM=offscreen python3 tests/bench/bench_dashboard_stall.py
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -36,6 +36,7 @@ from app.gui.refcount_guard import pin_singletons
 from app.gui.staking import StakingPane
 from app.gui.wallet_model import WalletModel
 from app.wallet.secret import WalletSecret
+from tests.bench.bench_env import write_result
 from tests.gui.market import SESSION_STAKE, close_session, list_bid, new_party, open_session, travel
 from tests.gui.support import PASSWORD, wallet_manager
 
@@ -105,7 +106,7 @@ def _time_renders(dashboard: DashboardPane, staking: StakingPane) -> dict[str, l
     return times
 
 
-async def measure(engine: EngineChoice) -> dict[str, float | int | str]:
+async def measure(engine: EngineChoice, refreshes: int = REFRESHES) -> dict[str, float | int | str]:
     with tempfile.TemporaryDirectory(prefix="bench-dash-") as tmp:
         data_dir = Path(tmp)
         settings = load_settings([], environ={"MOR_DATA_DIR": tmp}, dotenv_path=data_dir / "absent.env")
@@ -128,7 +129,7 @@ async def measure(engine: EngineChoice) -> dict[str, float | int | str]:
             render_ms = _time_renders(dashboard, staking)
             probe.start()
             began = time.perf_counter()
-            for _ in range(REFRESHES):
+            for _ in range(refreshes):
                 await model.refresh()
             elapsed = time.perf_counter() - began
             await probe.stop()
@@ -138,7 +139,7 @@ async def measure(engine: EngineChoice) -> dict[str, float | int | str]:
                 pane.close()
                 pane.deleteLater()
             return {
-                "engine": engine, "refreshes": REFRESHES, "refresh_ms": elapsed / REFRESHES * 1e3,
+                "engine": engine, "refreshes": refreshes, "refresh_ms": elapsed / refreshes * 1e3,
                 "idle_max_stall_ms": idle * 1e3, "max_stall_ms": lags[-1] * 1e3,
                 "p99_stall_ms": lags[int(len(lags) * 0.99) - 1] * 1e3, "median_stall_ms": statistics.median(lags) * 1e3,
                 "history_rows": dashboard.history.rowCount(),
@@ -148,14 +149,21 @@ async def measure(engine: EngineChoice) -> dict[str, float | int | str]:
             await services.stop()
 
 
-async def run_all() -> list[dict[str, float | int | str]]:
+async def run_all(refreshes: int = REFRESHES, only: EngineChoice | None = None) -> list[dict[str, float | int | str]]:
     engines: list[EngineChoice] = [] if os.environ.get("BENCH_SKIP_TESTER") else ["eth-tester"]
     if os.environ.get("ANVIL_PATH") or shutil.which("anvil"):
         engines.append("anvil")
-    return [await measure(engine) for engine in engines]
+    if only is not None:
+        engines = [only]
+    return [await measure(engine, refreshes) for engine in engines]
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--refreshes", type=int, default=REFRESHES, help=f"refreshes measured (default {REFRESHES})")
+    parser.add_argument("--engine", choices=["eth-tester", "anvil"],
+                        help="only this devnet engine (default: eth-tester, and anvil when found)")
+    args = parser.parse_args()
     pin_singletons()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
@@ -164,7 +172,7 @@ def main() -> None:
     asyncio.set_event_loop(loop)
     guard = MainThreadGc()  # as in the app: Qt objects are freed on the GUI thread only
     with loop:
-        rows = loop.run_until_complete(run_all())
+        rows = loop.run_until_complete(run_all(args.refreshes, args.engine))
     guard.stop()
     print(f"{'engine':<11} {'refresh ms':>10} {'idle max':>9} {'max stall':>10} {'p99':>7} {'median':>7}  (ms)")
     for r in rows:
@@ -172,9 +180,7 @@ def main() -> None:
               f"{r['p99_stall_ms']:>7.1f} {r['median_stall_ms']:>7.2f}")
         renders = {k: round(float(v), 1) for k, v in r.items() if k.startswith("max_") and k != "max_stall_ms"}
         print(f"{'':<11} longest render calls (ms): {renders}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_dashboard_stall.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_result("bench_dashboard_stall", rows)  # a list: run_all.py reads one row per engine
 
 
 if __name__ == "__main__":

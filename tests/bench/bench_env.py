@@ -18,10 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def write_result(name: str, data: dict[str, Any]) -> Path:
-    """Write ``results/<name>.json`` (run_all.py collects them) and return the path."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def results_dir() -> Path:
+    """Where results go: ``$BENCH_RESULTS_DIR`` when set (smoke runs must not overwrite the real numbers), else
+    tests/bench/results/."""
+    override = os.environ.get("BENCH_RESULTS_DIR")
+    return Path(override) if override else RESULTS
+
+
+def write_result(name: str, data: dict[str, Any] | list[Any]) -> Path:
+    """Write ``<results_dir()>/<name>.json`` (run_all.py collects them) and return the path."""
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import os
 import platform
@@ -43,12 +42,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.bench_env import write_result  # noqa: E402
 from tests.router.provider.provider_env import models_config, running_devnet  # noqa: E402
 from tests.router.provider.threaded_provider import provider_in_thread  # noqa: E402
 from tests.security.morrpc_frames import check_answer, generate, pong_nonce, send_frame, valid_ping  # noqa: E402
 from tests.support.openai_backend import OpenAIBackendServer  # noqa: E402
 
-RESULT = ROOT / "tests" / "bench" / "results" / "fuzz_morrpc.json"
 FRAMES_PER_TASK = 2_000  # Hypothesis examples in one @given run of a worker process
 WARMUP_FRAMES = 2_000
 
@@ -254,8 +253,7 @@ def main() -> int:
     print(f"{'RSS before → after (KiB)':<34}{before:>12,} → {after:,}")
     for line in crashes[:10]:
         print("  crash:", line)
-    RESULT.parent.mkdir(exist_ok=True)
-    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_result("fuzz_morrpc", report)
     return 1 if crashes else 0
 
 

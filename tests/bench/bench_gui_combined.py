@@ -417,11 +417,15 @@ async def measure(profile: Path | None, time_callbacks: bool) -> dict[str, Any]:
 
 
 def main() -> None:
+    global SECONDS, TOKENS  # the stream's size is read module-wide (panes, meters, the paced model server)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", type=Path, help="folder for py-spy profiles of the router rows")
     parser.add_argument("--no-callback-timing", action="store_true",
                         help="skip the per-callback CPU timing (two clock reads per asyncio callback)")
+    parser.add_argument("--seconds", type=float, default=SECONDS,
+                        help=f"length of each {RATE:,} tok/s stream (default {SECONDS:g})")
     args = parser.parse_args()
+    SECONDS, TOKENS = args.seconds, int(RATE * args.seconds)
     pin_singletons()
     app = QApplication.instance() or QApplication([])
     gc_guard = MainThreadGc(app)

@@ -9,6 +9,7 @@ Each stage is also timed alone so the cost split is visible; ratios matter more 
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import sys
@@ -24,6 +25,7 @@ from app.router.morrpc import ecies, envelope, gojson, prompt, signing  # noqa: 
 from app.router.morrpc.framing import MessageDecoder  # noqa: E402
 from app.router.morrpc.messages import SessionPromptRes  # noqa: E402
 from app.wallet.signer import KeySigner  # noqa: E402
+from tests.bench.bench_env import write_result  # noqa: E402
 
 # anvil's published dev keys: throwaway.
 CONSUMER = KeySigner.from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
@@ -59,7 +61,7 @@ def _rate(fn: Callable[[], object], rounds: int = 5, seconds: float = 0.4) -> fl
     return best
 
 
-def main() -> None:
+def main(rounds: int = 5, seconds: float = 0.4) -> None:
     item = gojson.encode_value(CHUNK)
     sealed = prompt.seal_prompt_response(PROVIDER, CONSUMER.public_key, item, 1717171717171)
     wire = envelope.encode_result("a1b2c3d4", sealed)
@@ -92,14 +94,12 @@ def main() -> None:
         ("  verify SessionPromptRes", lambda: signing.verify(sealed, PROVIDER.public_key)),
         ("  framing decode one response", lambda: MessageDecoder().feed(wire)),
     ]
-    results = {name.strip(): _rate(fn) for name, fn in rows}
+    results = {name.strip(): _rate(fn, rounds, seconds) for name, fn in rows}
     print(f"MOR-RPC codec, one core, {len(item)}-byte chunk item, {len(wire)}-byte wire message")
     print(f"{'path':44} {'per second':>12} {'µs each':>10}")
     for name, _ in rows:
         rate = results[name.strip()]
         print(f"{name:44} {rate:12,.0f} {1e6 / rate:10.1f}")
-    out_dir = ROOT / "tests" / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "morrpc_codec",
         "python": platform.python_version(),
@@ -108,9 +108,12 @@ def main() -> None:
         "wire_bytes": len(wire),
         "per_second": results,
     }
-    (out_dir / "morrpc.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"written: {out_dir / 'morrpc.json'}")
+    print(f"written: {write_result('morrpc', report)}")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per path, best kept (default 5)")
+    parser.add_argument("--seconds", type=float, default=0.4, help="length of each round (default 0.4)")
+    args = parser.parse_args()
+    main(args.rounds, args.seconds)

@@ -13,12 +13,12 @@ the first item. Everything runs on one event loop in one process.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
 import time
 from contextlib import aclosing
-from pathlib import Path
 from typing import Any
 
 from app.router.morrpc.envelope import parse_response
@@ -26,6 +26,7 @@ from app.router.morrpc.framing import read_messages
 from app.router.morrpc.messages import SessionPromptRes
 from app.router.morrpc.prompt import open_prompt_response
 from app.router.provider.backends import OpenAIBackend
+from tests.bench.bench_env import write_result
 from tests.router.provider import morrpc_consumer as c
 from tests.router.provider.provider_env import STAKE, Devnet, models_config, running_devnet, running_provider
 from tests.support.openai_backend import Behaviour, OpenAIBackendServer
@@ -112,11 +113,13 @@ async def main(long_tokens: int = 2_000, repeats: int = 7) -> None:
             f"{r['case']:<16} {r['path']:<18} {r['direct_ips']:>12,.0f} {r['relay_ips']:>11,.0f} {r['ratio']:>6.2f} "
             f"{r['direct_ttft_ms']:>10.2f}ms {r['relay_ttft_ms']:>9.2f}ms {r['added_ttft_ms']:>7.2f}ms"
         )
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    result = {"long_tokens": long_tokens, "rows": rows}
-    (out / "bench_provider_relay.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("bench_provider_relay", {"long_tokens": long_tokens, "rows": rows})
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=2_000, help="tokens in the throughput stream (default 2,000)")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="runs per path for throughput, 4x that for TTFT, medians kept (default 7)")
+    args = parser.parse_args()
+    asyncio.run(main(args.tokens, args.repeats))

@@ -5,12 +5,12 @@ Run: python3 tests/bench/bench_rating.py  (writes tests/bench/results/bench_rati
 
 from __future__ import annotations
 
-import json
+import argparse
 import random
 import time
-from pathlib import Path
 
 from app.router.consumer.rating import BidInfo, ModelStats, ProviderModelStats, Stat, rank_bids
+from tests.bench.bench_env import write_result
 
 MOR = 10**18
 
@@ -39,11 +39,12 @@ def main(n: int = 10_000, repeats: int = 5) -> None:
     best, median = min(times), sorted(times)[len(times) // 2]
     print(f"{'bids':>8} {'ranked':>8} {'best ms':>9} {'median ms':>10} {'µs/bid':>8}")
     print(f"{n:>8} {len(ranked):>8} {best * 1e3:>9.1f} {median * 1e3:>10.1f} {best / n * 1e6:>8.1f}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_rating.json").write_text(json.dumps(
-        {"bids": n, "ranked": len(ranked), "best_s": best, "median_s": median}, indent=2) + "\n")
+    write_result("bench_rating", {"bids": n, "ranked": len(ranked), "best_s": best, "median_s": median})
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bids", type=int, default=10_000, help="bids ranked (default 10,000)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rankings, best and median kept (default 5)")
+    args = parser.parse_args()
+    main(args.bids, args.repeats)

@@ -156,12 +156,18 @@ async def measure(cases: list[tuple[str, int, float, int]]) -> list[dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the streams' token counts (default 1; the smoke test runs 0.05)")
     args = parser.parse_args()
     n = args.repeats
+
+    def tokens(count: int) -> int:
+        return max(4, round(count * args.scale))
+
     cases = [  # (case, tokens, backend tokens/s (0 = unpaced), repeats)
-        ("saturated", 2_000, 0.0, n),
-        ("paced 50 tok/s", 100, 50.0, max(2, n // 2)),
-        ("paced 500 tok/s", 1_000, 500.0, max(2, n // 2)),
+        ("saturated", tokens(2_000), 0.0, n),
+        ("paced 50 tok/s", tokens(100), 50.0, max(2, n // 2)),
+        ("paced 500 tok/s", tokens(1_000), 500.0, max(2, n // 2)),
         ("ttft (4 tokens)", 4, 0.0, n * 6),
     ]
     rows = asyncio.run(measure(cases))

@@ -2,9 +2,10 @@
 
 Run from the repo root: ``python3 tests/bench/run_all.py`` (``--only relay_e2e,startup`` to pick; ``--full`` adds
 the 10-minute soak and fuzzes 100,000 frames instead of 10,000; ``--timeout`` s per benchmark overrides each one's
-bound; ``--table-only`` re-prints the table from the JSON already in tests/bench/results/). Each benchmark writes its
-own JSON into tests/bench/results/; this reads them back and writes results/summary.md too, and records the run
-(start, outcomes, load average samples) in results/run_all.json so ``--table-only`` marks the same rows stale.
+bound; ``--table-only`` re-prints the table from the JSON already in tests/bench/results/). Each benchmark writes
+its own JSON into tests/bench/results/ (``$BENCH_RESULTS_DIR`` when set, for this script and the benchmarks alike);
+this reads them back and writes results/summary.md too, and records the run (start, outcomes, load average
+samples) in results/run_all.json so ``--table-only`` marks the same rows stale.
 
 Every row has its goal and a verdict computed from the number (met / MISSED), or "—" / "reported" where there is
 no goal. Numbers from a benchmark not refreshed by the last run (failed, timed out or not selected) are marked
@@ -28,11 +29,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-RESULTS = HERE / "results"
-MANIFEST = RESULTS / "run_all.json"
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_env import machine  # noqa: E402
+from tests.bench.bench_env import machine, results_dir  # noqa: E402
+
+RESULTS = results_dir()  # tests/bench/results/, or $BENCH_RESULTS_DIR (the benchmarks write there too)
+MANIFEST = RESULTS / "run_all.json"
 
 STALL_MS = 50.0  # the longest event-loop stall a user does not notice (GUI) / a router may add (provider)
 FLAT_MB_PER_MIN = 0.1  # "flat" RSS: < 1 MB per 10 minutes after warm-up
