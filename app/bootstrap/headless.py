@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app.bootstrap.api_wiring import build_api_server, load_auth
+from app.bootstrap.logs import InstalledLogging, LogConfig, install_logging
 from app.bootstrap.services import Services
 from app.config.node_config import load_node_config
 from app.config.settings import Settings, load_settings
@@ -88,6 +89,13 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, out: Tex
         await services.stop()
 
 
+def install_headless_logging(settings: Settings, console: TextIO | None = None) -> InstalledLogging:
+    """The LOG_* settings applied: stderr (or ``console``) plus the rotating log file, by default in
+    ``<data folder>/logs``. ConfigError when the log file cannot be written."""
+    return install_logging(LogConfig.from_settings(settings), default_folder=_data_dir(settings) / "logs",
+                           console=sys.stderr if console is None else console)  # fmt: skip
+
+
 def main(argv: Sequence[str] = ()) -> int:
     """Entry point: settings from ``--flags``, env and ``./.env`` (Go names); Ctrl+C stops cleanly."""
     try:
@@ -95,8 +103,11 @@ def main(argv: Sequence[str] = ()) -> int:
     except AppError as e:
         sys.stderr.write(f"mor-launch --headless: {e.user_message}\n")
         return 2
-    logging.basicConfig(level=logging.DEBUG if settings.log_level_app == "debug" else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        install_headless_logging(settings)
+    except AppError as e:
+        sys.stderr.write(f"mor-launch --headless: {e.user_message}\n")
+        return 2
 
     async def body() -> int:
         stop = asyncio.Event()

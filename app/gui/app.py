@@ -15,19 +15,32 @@ from app import paths
 if TYPE_CHECKING:
     from app.gui.part2_wiring import Part2
 
-LOG_FILE = "mor-node.log"
+# app.gui.prefs.SETTINGS_FILE, named here because importing that module loads the wallet (seconds, before the window).
+GUI_SETTINGS_FILE = "settings.json"
 
 
-def _log_to_file() -> Path:
-    folder = paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOG_FILE
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
+def _log_to_file(argv: Sequence[str] = ()) -> Path:
+    """Start the node's logging (app.bootstrap.logs) with the LOG_* settings from flags, env, .env and the GUI's
+    settings file; returns the log file. Settings the controller will reject on its start-up screen fall back to
+    the defaults here, and an unwritable LOG_FOLDER_PATH to the default log folder, so the log always opens."""
+    from dataclasses import replace
+
+    from app.bootstrap.logs import LogConfig, install_logging
+    from app.config.settings import load_settings
+    from app.errors import AppError
+
+    try:
+        config = LogConfig.from_settings(load_settings(argv, settings_path=paths.data_dir() / GUI_SETTINGS_FILE))
+    except AppError:
+        config = LogConfig()
+    try:
+        return install_logging(config, default_folder=paths.log_dir()).file
+    except AppError as e:
+        if config.folder is None:
+            raise
+        installed = install_logging(replace(config, folder=None), default_folder=paths.log_dir())
+        logging.getLogger(__name__).warning("%s Logging to %s instead.", e.user_message, installed.file)
+        return installed.file
 
 
 def _import_node() -> None:
@@ -50,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.gui.theme import Theme, apply_theme
 
     pin_singletons()  # before any Qt call: PySide6 6.12 on CPython 3.11 leaks references to None
-    log_path = _log_to_file()
+    log_path = _log_to_file(args)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mor-node"])
     assert isinstance(app, QApplication)
     app.setApplicationName("Morpheus Node")
