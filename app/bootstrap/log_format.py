@@ -51,7 +51,7 @@ class JsonLineFormatter(logging.Formatter):
         details = _details(self, record)
         if details:
             entry["stacktrace"] = details
-        # ensure_ascii keeps each object on one line whatever the message holds (json escapes newlines anyway).
+        # ASCII-only output survives any console encoding; newlines in messages are escaped, one object per line.
         return json.dumps(entry, ensure_ascii=True, default=str)
 
 

@@ -31,7 +31,8 @@ ZAP_LEVELS: Mapping[str, int] = {
 # The Go router's log components and the loggers that play their part here. APP is the "app" logger itself, so it
 # covers every module not listed below.
 TCP_LOGGERS = ("app.router.provider.server", "app.router.morrpc", "app.router.consumer.client")
-ETH_RPC_LOGGERS = ("app.chain", "web3")
+# The embedded anvil's output is its log of served RPC calls (one line per call), so it goes with ETH_RPC.
+ETH_RPC_LOGGERS = ("app.chain", "web3", "app.devnet.anvil")
 STORAGE_LOGGERS = ("app.storage",)
 APP_LOGGER = "app"
 

@@ -72,9 +72,10 @@ def test_eth_rpc_and_storage_levels_filter_chain_and_storage_loggers(install: In
     logging.getLogger("app.chain.tx").warning("tx stuck")
     logging.getLogger("app.storage.schema").warning("schema note")
     logging.getLogger("app.storage.store").error("disk full")
+    logging.getLogger("app.devnet.anvil").info("anvil: eth_blockNumber")
     logging.getLogger("app.gui.controller").info("window shown")
     text = installed.file.read_text()
-    assert "connected to the RPC" not in text and "schema note" not in text
+    assert "connected to the RPC" not in text and "schema note" not in text and "eth_blockNumber" not in text
     assert "tx stuck" in text and "disk full" in text and "window shown" in text
 
 
