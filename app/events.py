@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +70,25 @@ class WalletState:
 
     address: str | None
     locked: bool
+
+
+# Final: mined · failed (included, status 0) · dropped (lost and cannot be sent again) · replaced (another tx took
+# the nonce) · unresolved (still not mined when the bounded wait ended).
+# Progress, published while recovery goes on: waiting (in the pool, being awaited) · resent (the node had lost it;
+# the same signed bytes were sent again) · bumped (stuck; re-sent with a higher fee).
+RecoveryOutcome = Literal["mined", "failed", "dropped", "replaced", "unresolved", "waiting", "resent", "bumped"]
+
+
+@dataclass(frozen=True)
+class RecoveredTransaction:
+    """Event: a transaction sent before the app stopped was found again; ``message`` is one sentence for the user.
+
+    Published by ``app.chain.tx_recovery``; defined here so the GUI can subscribe without importing the chain side
+    (web3) before the entry screens are up.
+    """
+
+    tx_hash: str  # the included version when mined, else the latest version sent
+    nonce: int
+    purpose: str
+    outcome: RecoveryOutcome
+    message: str

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from web3.exceptions import Web3RPCError
@@ -18,31 +17,18 @@ from app.chain.raw_tx import SignedTx, decode_signed_tx
 from app.chain.tx import PendingTx, TxSender, receipt_hash
 from app.chain.tx_journal import JournaledTx
 from app.errors import ChainError, WalletError
+from app.events import RecoveredTransaction as RecoveredTransaction  # re-exported: the type now lives in events
+from app.events import RecoveryOutcome
 
 log = logging.getLogger(__name__)
 
-# Final: mined · failed (included, status 0) · dropped (lost and cannot be sent again) · replaced (another tx took
-# the nonce) · unresolved (still not mined when the bounded wait ended).
-# Progress, published while recovery goes on: waiting (in the pool, being awaited) · resent (the node had lost it;
-# the same signed bytes were sent again) · bumped (stuck; re-sent with a higher fee).
-Outcome = Literal["mined", "failed", "dropped", "replaced", "unresolved", "waiting", "resent", "bumped"]
+Outcome = RecoveryOutcome  # kept for callers that import it from here
 State = dict[str, Any] | Literal["pending", "dropped", "replaced"]
 
 # Answers to a rebroadcast meaning the node has the tx after all (a load-balanced RPC, or it arrived meanwhile).
 _ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already exists")
 # Answers meaning its fee is now too low (nodes evict such txs from their pool): a fee bump can still send it.
 _TOO_CHEAP = ("underpriced", "base fee", "fee cap", "fee too low", "feecap")
-
-
-@dataclass(frozen=True)
-class RecoveredTransaction:
-    """Event: a transaction sent before the app stopped was found again; ``message`` is one sentence for the user."""
-
-    tx_hash: str  # the included version when mined, else the latest version sent
-    nonce: int
-    purpose: str
-    outcome: Outcome
-    message: str
 
 
 async def resume_pending(

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.chain.tx_recovery import RecoveredTransaction
-from app.events import ChainStatus, EventBus, ServiceState, WalletState
+from app.events import ChainStatus, EventBus, RecoveredTransaction, ServiceState, WalletState
 
 
 class Bridge(QObject):
