@@ -143,4 +143,6 @@ async def create_wallet_through_wizard(qtbot: QtBot, controller: AppController) 
     click(qtbot, wizard.network.next_button)
     await until(lambda: wizard.wizard.step is Step.DONE, what="the done page")
     click(qtbot, wizard.done.next_button)
-    await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window")
+    # The devnet starts behind the wizard; on a first launch the main window also waits for its deployment.
+    await until(lambda: controller.main is not None and controller.main.isVisible(), within=60,
+                what="the main window")
