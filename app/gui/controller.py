@@ -106,10 +106,11 @@ class AppController(QObject):
         self._last_states: dict[str, ServiceState] = {}
         self._last_chain: ChainStatus | None = None
         self.entry = entry or EntryWindow()
-        self.entry.startup.retry_requested.connect(lambda: run_async(self.restart, name="retry start"))
+        self.entry.startup.retry_requested.connect(self._retry_from_startup)
+        self.entry.chain_retry_requested.connect(lambda: self.retry_chain())
         self.services: Services | None = None
         # The chain side (devnet, demo, RPC, HTTP API) starting behind the wizard or the unlock screen; its result
-        # says whether it came up (its failure is on the start-up screen).
+        # says whether it came up (its failure is on the screen the person is on, see EntryWindow.chain_failed).
         self.chain_ready: asyncio.Task[bool] | None = None
         self.bridge: Bridge | None = None
         self.main: MainWindow | None = None
@@ -144,6 +145,7 @@ class AppController(QObject):
     def start(self) -> None:
         """Start (or retry starting) the services, then show the wizard, the unlock screen or the main window."""
         self.entry.startup.reset()
+        self.entry.chain_up()
         self.entry.setCurrentWidget(self.entry.startup)
         self.entry.show()
         run_async(self.start_services, name="start services")
@@ -171,7 +173,8 @@ class AppController(QObject):
         await self.route()
 
     async def _start_chain_side(self, services: Services) -> bool:
-        """The chain and the HTTP API; a failure is shown on the start-up screen with Retry, as before routing."""
+        """The chain and the HTTP API. A failure is shown with Retry on the wizard or unlock screen (which keep
+        their state) or, when the person is waiting for the chain, on the start-up screen."""
         try:
             await services.start_chain()
             await asyncio.to_thread(_import_main_window)  # so showing it later does not stall the loop
@@ -179,10 +182,10 @@ class AppController(QObject):
             log.warning("start failed: %s", e.user_message)
             if self.services is services:
                 self._close_main()
-                self.entry.startup.failed(e.user_message)
-                self.entry.setCurrentWidget(self.entry.startup)
-                self.entry.show()
+                self.entry.chain_failed(e.user_message)
             return False
+        if self.services is services:
+            self.entry.chain_up()
         if self.serve_api and self.services is services:
             await self._start_api(services)
         return self.services is services
@@ -196,7 +199,33 @@ class AppController(QObject):
             self.entry.setCurrentWidget(self.entry.startup)
             self.entry.show()
         # Shielded: a caller giving up (e.g. a wizard page closing) must not cancel the start itself.
-        return await asyncio.shield(ready)
+        up = await asyncio.shield(ready)
+        if not up and self.chain_ready is ready and self.entry.chain_failure is not None:
+            self.entry.show_chain_failure_screen()  # it failed behind the wizard / unlock screen: needed now
+        return up
+
+    def retry_chain(self, *, then_main: bool = False) -> None:
+        """Start the chain side again after its failure, on the same services (the wizard or unlock screen stays);
+        ``then_main``: show the main window once it is up. A failure before the chain (storage) restarts all."""
+        services, ready = self.services, self.chain_ready
+        if services is None or ready is None:
+            run_async(self.restart, name="retry start")
+            return
+        if not ready.done():
+            return  # a start is under way already
+        self.entry.chain_retrying()
+        self.chain_ready = supervisor().spawn(self._start_chain_side(services), name="start the chain")
+        if then_main:
+            run_async(self.show_main_when_ready, name="main window")
+
+    def _retry_from_startup(self) -> None:
+        # On the start-up screen after a chain failure the person was on their way to the main window.
+        ready = self.chain_ready
+        chain_failed = ready is not None and ready.done() and not ready.cancelled() and ready.exception() is None
+        if chain_failed and self.entry.chain_failure is not None:
+            self.retry_chain(then_main=True)
+        else:
+            run_async(self.restart, name="retry start")
 
     async def show_main_when_ready(self) -> MainWindow | None:
         """The main window once the chain side is up (None if it failed: the start-up screen says why)."""
@@ -263,13 +292,9 @@ class AppController(QObject):
     async def show_wizard(self) -> SetupWizardView:
         """The setup wizard (first launch, or after a reset)."""
         assert self.services is not None
-        if self.entry.wizard is not None:
-            self.entry.removeWidget(self.entry.wizard)
-            self.entry.wizard.deleteLater()
         wizard = SetupWizardView(SetupWizard(self.services.wallet, probe_chain_id), self._preview_balances)
         wizard.completed.connect(self._wizard_completed)
-        self.entry.wizard = wizard
-        self.entry.addWidget(wizard)
+        self.entry.set_wizard(wizard)
         self.entry.setCurrentWidget(wizard)
         self.entry.show()
         await wizard.start()
@@ -335,12 +360,13 @@ class AppController(QObject):
             view = UnlockView(self.services.wallet)
             view.unlocked.connect(lambda _address: run_async(self.show_main_when_ready, name="main window"))
             view.reset_requested.connect(self._forgot_password)
-            self.entry.unlock = view
-            self.entry.addWidget(view)
-        self.entry.unlock.prepare(reason)
-        self.entry.setCurrentWidget(self.entry.unlock)
+            self.entry.set_unlock(view)
+        unlock = self.entry.unlock
+        assert unlock is not None
+        unlock.prepare(reason)
+        self.entry.setCurrentWidget(unlock)
         self.entry.show()
-        return self.entry.unlock
+        return unlock
 
     def _forgot_password(self) -> None:
         # Without the password the wallet can only be set up again (from the recovery phrase or key): the wizard

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from app.gui.async_slot import run_async
+from app.gui.chain_banner import ChainBanner
 from app.gui.status_bar import short_address
 from app.gui.widgets import Field, role_label
 from app.wallet.manager import WalletManager
@@ -27,6 +28,9 @@ class UnlockView(QWidget):
         self.manager = manager
         layout = QVBoxLayout(self)
         layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # The chain starts behind this screen: its failure shows here without clearing the password field.
+        self.chain_banner = ChainBanner()
+        layout.addWidget(self.chain_banner)
         box = QWidget()
         box.setMaximumWidth(420)
         inner = QVBoxLayout(box)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 
 from app.errors import AppError, WalletError
 from app.gui.async_slot import run_async
+from app.gui.chain_banner import ChainBanner
 from app.gui.wizard_pages import (
     ChoosePage,
     CreateShowPage,
@@ -62,7 +63,10 @@ class SetupWizardView(QWidget):
         self.nav = QHBoxLayout()
         self.nav.addWidget(self.back_button)
         self.nav.addStretch(1)
+        # The chain starts behind the wizard: its failure shows here, and the pages keep what was typed.
+        self.chain_banner = ChainBanner()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.chain_banner)
         layout.addWidget(self.stack, 1)
         layout.addLayout(self.nav)
         for page in self.pages.values():

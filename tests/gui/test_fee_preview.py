@@ -30,7 +30,8 @@ async def _last_tx_from(services: Services, address: str) -> dict[str, Any]:
     """The wallet's transaction in the latest block (the devnet mines one block per transaction)."""
     assert services.chain is not None
     block = await services.chain.request(lambda w3: w3.eth.get_block("latest", full_transactions=True))
-    sent = [dict(tx) for tx in block["transactions"] if str(tx["from"]).lower() == address.lower()]
+    transactions: list[dict[str, Any]] = [dict(tx) for tx in block["transactions"]]  # type: ignore[arg-type]
+    sent = [tx for tx in transactions if str(tx["from"]).lower() == address.lower()]
     assert len(sent) == 1, f"expected one transaction from {address} in the latest block, found {len(sent)}"
     return sent[0]
 
