@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from eth_account import Account
-from eth_utils.crypto import keccak
+from eth_hash.auto import keccak  # eth_utils' keccak without its ~0.15 s of imports (pydantic)
 
 from app.errors import WalletError
 from app.wallet.signer import parse_private_key
+
+# eth_account (with eth_keyfile, eth_keys and py_ecc: ~0.6 s of imports) is imported where a keystore is encrypted or
+# decrypted, not here: the wizard and unlock screens import this module and must show at once. load_key_libraries()
+# warms it on a worker thread once they are on screen.
 
 ENVELOPE_KIND = "morpheus-sealed-secret"
 _MAX_SCRYPT_N = 2**20  # refuse files that would make us allocate more than ~1 GiB
@@ -104,6 +107,8 @@ def encrypt_keystore(private_key: bytes, password: str, params: ScryptParams) ->
     """A standard keystore V3 dict (scrypt), readable by geth, MetaMask, eth-account and this app."""
     if (params.r, params.p) != (8, 1):
         raise WalletError("Keystore V3 files are written with scrypt r=8, p=1.")
+    from eth_account import Account
+
     return dict(Account.encrypt(private_key, password, kdf="scrypt", iterations=params.n))
 
 
@@ -136,6 +141,8 @@ def parse_keystore(text: str | bytes) -> dict[str, Any]:
 def decrypt_keystore(keystore: str | bytes | dict[str, Any], password: str) -> bytes:
     """The private key inside a keystore V3 (slow: call off the event loop)."""
     data = keystore if isinstance(keystore, dict) else parse_keystore(keystore)
+    from eth_account import Account
+
     try:
         raw = bytes(Account.decrypt(data, password))
     except ValueError as e:
@@ -150,3 +157,11 @@ def decrypt_keystore(keystore: str | bytes | dict[str, Any], password: str) -> b
         return parse_private_key(raw.hex())
     except WalletError:
         raise WalletError("This keystore file is corrupt: the decrypted key is not valid.") from None
+
+
+def load_key_libraries() -> None:
+    """Import eth-account now (blocking: call on a worker thread), so the first unlock or import does not wait for it.
+
+    The import system is thread-safe: a key operation starting meanwhile waits for this import instead of repeating it.
+    """
+    import eth_account  # noqa: F401 - imported for its side effect: the module cache is warm

@@ -6,14 +6,16 @@ Used by bench_startup.py (``QT_QPA_PLATFORM=offscreen python3 -m tests.bench.gui
   been processed by the event loop: ``show`` is wrapped to schedule a zero-delay timer, which fires once layout and
   first paint are done.
 - ``{"event": "usable", "view": ...}``: the window a person can act in is on screen. That is when
-  ``AppController.route()`` has returned — the services are up (storage, chain or the embedded devnet with its demo
-  marketplace, the wallet) and the controller has shown what the wallet's state calls for: the setup wizard with
-  its first page loaded (``SetupWizardView.start`` done; a fresh data folder), the unlock screen with its password
-  field focused (a wallet on disk), or the main window (a wallet from the environment) — and the event loop has
-  processed that show (the same zero-delay timer). ``interactive`` says the view is visible and enabled;
-``steps_s`` gives each start-up step's seconds (the ServiceState events the start-up screen lists) and ``marks``
-when the services started being built (node modules imported) and when routing began (services, API and prefs
-up), on the monotonic clock, which parent and child share. Before
+  ``AppController.route()`` has returned and the event loop has processed the show it made (the same zero-delay
+  timer). Only what the entry screens need is up by then: storage, the saved preferences and the wallet's state. The
+  chain (the embedded devnet with its demo marketplace and local model, or the configured RPC) and the HTTP API are
+  still starting behind the screen, and their steps may be missing from ``steps_s``. The view is the setup wizard
+  with its first page loaded (``SetupWizardView.start`` done; a fresh data folder) or the unlock screen with its
+  password field focused (a wallet on disk). With a wallet from the environment it is the main window, and there
+  ``route()`` waits for the chain side first. ``interactive`` says the view is visible and enabled. ``steps_s``
+  gives the seconds of each start-up step finished so far (the ServiceState events the start-up screen lists).
+  ``marks`` gives two times on the monotonic clock, which parent and child share: when the services started being
+  built (the node's modules are imported by then) and when routing began (storage and preferences loaded). Before
   that the start-up screen only shows progress: nothing in it can be used except Retry after a failure.
 
 ``AppController.route`` is wrapped when ``app.gui.controller`` is first imported (a meta-path hook), so the app
