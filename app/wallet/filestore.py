@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +36,19 @@ class EncryptedFileStore:
     Both are encrypted with the app password and written 0600. A save is all-or-nothing across the two files:
     the new files are staged as ``*.new``, an empty commit marker makes them the wallet, then they are renamed
     into place and the marker removed. Whatever step a crash or a full disk interrupts, :meth:`load` reads either
-    the old wallet or the new one and finishes or discards the interrupted save. Blocking: call via
-    ``asyncio.to_thread``.
+    the old wallet or the new one and finishes or discards the interrupted save. ``companions`` names other
+    files of the folder (the app-password verifier) that a save may replace in the same commit, so they can
+    never disagree with the wallet either. Blocking: call via ``asyncio.to_thread``.
     """
 
     kind = "file"
 
-    def __init__(self, wallet_dir: Path, params: ScryptParams) -> None:
+    def __init__(self, wallet_dir: Path, params: ScryptParams, companions: tuple[str, ...] = ()) -> None:
         self.keystore_path = wallet_dir / KEYSTORE_FILE
         self.seed_path = wallet_dir / SEED_FILE
         self._dir = wallet_dir
         self._params = params
+        self._companions = [wallet_dir / name for name in companions]
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -118,19 +121,24 @@ class EncryptedFileStore:
 
     # -- writing ---------------------------------------------------------------------------------------------
 
-    def save(self, secret: WalletSecret, password: str | None = None) -> None:
+    def save(
+        self, secret: WalletSecret, password: str | None = None, companions: Mapping[str, bytes] | None = None
+    ) -> None:
         """Encrypt ``secret`` with ``password`` (the app password) and write it, all or nothing.
 
-        On a StorageError the old wallet (if any) is stored as before. Once this returns, the new one is.
+        ``companions`` (file name -> new content, names given to the constructor) are replaced in the same
+        commit. On a StorageError the old wallet and companions (if any) are stored as before. Once this
+        returns, the new ones are.
         """
         if not password:
             raise WalletError("The encrypted wallet file needs the app password.")
+        staged = [(self._companion(name), data) for name, data in (companions or {}).items()]
         keystore = json.dumps(encrypt_keystore(secret.derive_key(), password, self._params), indent=2).encode()
-        staged = [(self.keystore_path, keystore)]
+        staged.append((self.keystore_path, keystore))
         if secret.kind is SecretKind.MNEMONIC:
             payload = {"mnemonic": secret.mnemonic, "passphrase": secret.passphrase, "path": secret.path}
             sealed = seal(json.dumps(payload).encode(), password, self._params)
-            staged.insert(0, (self.seed_path, json.dumps(sealed, indent=2).encode()))
+            staged.insert(-1, (self.seed_path, json.dumps(sealed, indent=2).encode()))
         self._tidy()  # a previous interrupted save must be finished before this one stages over it
         marker = self._dir / (COMMIT_WITH_PHRASE if secret.kind is SecretKind.MNEMONIC else COMMIT_KEY_ONLY)
         try:
@@ -149,6 +157,16 @@ class EncryptedFileStore:
         except OSError:
             # Committed: load() reads the staged files and finishes the renames next time.
             log.warning("the new wallet is saved; putting its files in place will finish on the next unlock")
+
+    def _companion(self, name: str) -> Path:
+        path = self._dir / name
+        if path not in self._companions:  # recovery would not know to finish or discard it
+            raise ValueError(f"{name} is not a companion file of this wallet store")
+        return path
+
+    def finish_interrupted_save(self) -> None:
+        """Finish or discard a save a crash interrupted (best effort): call before reading a companion file."""
+        self._tidy_best_effort()
 
     def _stage(self, final: Path, data: bytes) -> None:
         staged = _staged(final)
@@ -175,9 +193,10 @@ class EncryptedFileStore:
 
     def _roll_forward(self, with_phrase: bool) -> None:
         """Put a committed save's files in place. Each step leaves a state :meth:`_current` reads as the new wallet."""
-        staged_keystore = _staged(self.keystore_path)
-        if staged_keystore.exists():
-            os.replace(staged_keystore, self.keystore_path)
+        for final in (*self._companions, self.keystore_path):
+            staged = _staged(final)
+            if staged.exists():
+                os.replace(staged, final)
         staged_seed = _staged(self.seed_path)
         if with_phrase:
             if staged_seed.exists():
@@ -197,14 +216,14 @@ class EncryptedFileStore:
 
     def _discard_staged(self) -> None:
         """Remove an uncommitted save's staged files (the stored wallet is still the old pair)."""
-        for final in (self.keystore_path, self.seed_path):
+        for final in (*self._companions, self.keystore_path, self.seed_path):
             staged = _staged(final)
             if staged.exists():
                 os.unlink(staged)
 
     def _remove_temporaries(self) -> None:
         """Remove write_private_file's leftovers: a ``.tmp`` is only ever a copy that never got its rename."""
-        for name in (KEYSTORE_FILE, SEED_FILE, *_COMMIT_MARKERS):
+        for name in (KEYSTORE_FILE, SEED_FILE, *_COMMIT_MARKERS, *(path.name for path in self._companions)):
             for tmp in (self._dir / (name + _TMP_SUFFIX), self._dir / (name + STAGED_SUFFIX + _TMP_SUFFIX)):
                 if tmp.exists():
                     os.unlink(tmp)
@@ -250,6 +269,7 @@ class EncryptedFileStore:
     def delete(self) -> None:
         """Remove the wallet: the commit markers first (so nothing is read as a pending save), then every file."""
         paths = [self._dir / name for name in _COMMIT_MARKERS]
+        paths += [_staged(path) for path in self._companions]
         paths += [_staged(self.keystore_path), _staged(self.seed_path), self.keystore_path, self.seed_path,
                   self._dir / (SEED_FILE + UNMATCHED_SUFFIX)]
         try:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ENV_PRIVATE_KEY = "WALLET_PRIVATE_KEY"
 DEFAULT_AUTO_LOCK_SECONDS = 15 * 60
+VERIFIER_FILE = "app-password.json"
 RESET_CONFIRMATION = "DELETE MY WALLET"
 """What the person must type to confirm a reset (the GUI shows it)."""
 
@@ -89,8 +90,9 @@ class WalletManager:
         self._wallet_dir = (data_dir or paths.data_dir()) / "wallet"
         self._scrypt = scrypt or ScryptParams()
         self._keychain = KeychainStore(keyring_backend)
-        self._file = EncryptedFileStore(self._wallet_dir, self._scrypt)
-        self._verifier = PasswordVerifier(self._wallet_dir / "app-password.json", self._scrypt)
+        # The verifier file is committed with the wallet files, so a password change never leaves them disagreeing.
+        self._file = EncryptedFileStore(self._wallet_dir, self._scrypt, companions=(VERIFIER_FILE,))
+        self._verifier = PasswordVerifier(self._wallet_dir / VERIFIER_FILE, self._scrypt)
         self._environ = environ if environ is not None else os.environ
         self._auto_lock_seconds = auto_lock_seconds
         self._signer: KeySigner | None = None
@@ -169,7 +171,12 @@ class WalletManager:
                 return self._state
             if self._signer is not None:
                 return self._state
-            stored = await asyncio.to_thread(lambda: self._verifier.exists() and self._store().exists())
+
+            def stored_wallet() -> bool:
+                self._file.finish_interrupted_save()
+                return self._verifier.exists() and self._store().exists()
+
+            stored = await asyncio.to_thread(stored_wallet)
             self._state = LockState.LOCKED if stored else LockState.NO_WALLET
             self._publish("refresh")
             return self._state
@@ -201,9 +208,7 @@ class WalletManager:
                 if chosen is None:
                     raise WalletError("There is no existing wallet to use; create or import one.")
                 signer = chosen.signer()
-                if secret is not None:
-                    store.save(chosen, password)
-                self._verifier.write(password)
+                self._save_with_password(store, chosen if secret is not None else None, password)
                 return signer, store.kind
 
             signer, kind = await asyncio.to_thread(work)
@@ -219,7 +224,7 @@ class WalletManager:
             else:
 
                 def work() -> tuple[KeySigner, str]:
-                    self._verifier.verify(password)
+                    self._verify(password)
                     store = self._store()
                     secret = store.load(password)
                     if secret is None:
@@ -233,6 +238,23 @@ class WalletManager:
             self._publish("unlocked")
             assert self._address is not None
             return self._address
+
+    def _verify(self, password: str) -> None:
+        """Check the app password (blocking), once a save a crash interrupted is finished or discarded."""
+        self._file.finish_interrupted_save()
+        self._verifier.verify(password)
+
+    def _save_with_password(self, store: SecretStore, secret: WalletSecret | None, password: str) -> None:
+        """Store ``secret`` (None: keep the stored one) and the app password's verifier (blocking).
+
+        In the file store both go in one commit: a failure leaves the old wallet with its old password.
+        """
+        if secret is not None and store is self._file:
+            self._file.save(secret, password, {VERIFIER_FILE: self._verifier.record(password)})
+            return
+        if secret is not None:
+            store.save(secret, password)
+        self._verifier.write(password)
 
     def _adopt(self, signer: KeySigner, source: WalletSource) -> None:
         self._signer, self._source, self._address = signer, source, signer.address
@@ -282,7 +304,7 @@ class WalletManager:
 
     async def _load_with_password(self, password: str) -> WalletSecret:
         def work() -> WalletSecret:
-            self._verifier.verify(password)
+            self._verify(password)
             secret = self._store().load(password)
             if secret is None:
                 raise WalletError("No wallet is stored on this computer.")
@@ -318,14 +340,14 @@ class WalletManager:
         async with self._busy:
 
             def work() -> None:
-                self._verifier.verify(old_password)
+                self._verify(old_password)
                 store = self._store()
+                secret = None
                 if store.kind == "file":
                     secret = store.load(old_password)
                     if secret is None:
                         raise WalletError("No wallet is stored on this computer.")
-                    store.save(secret, new_password)
-                self._verifier.write(new_password)
+                self._save_with_password(store, secret, new_password)
 
             await asyncio.to_thread(work)
         log.info("app password changed")

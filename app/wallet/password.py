@@ -43,6 +43,10 @@ class PasswordVerifier:
 
     def write(self, password: str) -> None:
         """Store a fresh verifier for ``password`` (slow: call off the event loop)."""
+        write_private_file(self.path, self.record(password))
+
+    def record(self, password: str) -> bytes:
+        """The file content :meth:`write` stores, for a caller that commits it together with other files."""
         salt = os.urandom(32)
         record = {
             "version": 1,
@@ -53,7 +57,7 @@ class PasswordVerifier:
             "salt": salt.hex(),
             "hash": self._params.derive(password, salt).hex(),
         }
-        write_private_file(self.path, json.dumps(record, indent=2).encode())
+        return json.dumps(record, indent=2).encode()
 
     def verify(self, password: str) -> None:
         """Raise WalletError "Wrong password…" unless ``password`` matches (slow: call off the event loop)."""

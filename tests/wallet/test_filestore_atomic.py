@@ -1,5 +1,6 @@
-"""A wallet save is all-or-nothing across the keystore and the recovery-phrase file: whatever step a crash or a
-full disk interrupts, unlocking yields the old wallet or the new one, and the next load tidies the leftovers."""
+"""A wallet save is all-or-nothing across the keystore, the recovery-phrase file and the app-password verifier:
+whatever step a crash or a full disk interrupts, unlocking yields the old wallet (and password) or the new one, and
+the next load tidies the leftovers."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from keyring.backends import fail
 
 from app.errors import StorageError, WalletError
 from app.wallet.filestore import KEYSTORE_FILE, SEED_FILE, UNMATCHED_SUFFIX, EncryptedFileStore
 from app.wallet.keystore import ScryptParams
+from app.wallet.manager import LockState, WalletManager
 from app.wallet.secret import SecretKind, WalletSecret
 from tests.wallet import wallet_save_child
 from tests.wallet.vectors import APP_PASSWORD, DEV_MNEMONIC
@@ -303,3 +306,47 @@ def test_a_disk_that_fills_mid_save_keeps_the_old_wallet_whole(
     assert error is not None and "disk is full" in error and str(tmp_path / refused) in error, error
     assert secret.address() == PHRASE_A.address() and secret.kind is SecretKind.MNEMONIC
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing partial or staged left
+
+
+async def unlock_either(data_dir: Path, passwords: list[str]) -> tuple[str, str]:
+    """(address, password) that a freshly started manager unlocks with; "Wrong password" for both fails."""
+    for password in passwords:
+        manager = WalletManager(data_dir, keyring_backend=fail.Keyring(), scrypt=SCRYPT, environ={})
+        assert await manager.refresh() is LockState.LOCKED
+        try:
+            return await manager.unlock(password), password
+        except WalletError as e:
+            if not e.user_message.startswith("Wrong password"):
+                raise
+    pytest.fail("neither the old nor the new app password unlocks the wallet")
+
+
+@pytest.mark.parametrize("mode", ["error", "crash"])
+async def test_an_interrupted_password_change_unlocks_with_the_old_or_the_new_password(
+    tmp_path: Path, mode: str
+) -> None:
+    def manager_at(data_dir: Path) -> WalletManager:
+        return WalletManager(data_dir, keyring_backend=fail.Keyring(), scrypt=SCRYPT, environ={})
+
+    template = tmp_path / "template"
+    await manager_at(template).setup(APP_PASSWORD, PHRASE_A)
+    fail_at, finished = 0, False
+    while not finished:
+        fail_at += 1
+        data_dir = tmp_path / f"fail-at-{fail_at}"
+        shutil.copytree(template, data_dir)
+        manager = manager_at(data_dir)
+        await manager.refresh()
+        expected = [APP_PASSWORD, NEW_PASSWORD]
+        with faulty_disk(data_dir / "wallet", fail_at, mode) as steps:
+            try:
+                await manager.change_password(APP_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+                expected, finished = [NEW_PASSWORD], len(steps) < fail_at  # no step left to fail: done
+            except StorageError:
+                expected = [APP_PASSWORD]
+            except Crash:
+                pass
+
+        address, password = await unlock_either(data_dir, [APP_PASSWORD, NEW_PASSWORD])
+        assert address == PHRASE_A.address() and password in expected, (fail_at, steps)
+    assert fail_at > 10
