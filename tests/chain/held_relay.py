@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-import aiohttp
 from aiohttp import web
 
+from tests.support.tcp_relay import HttpRelay, json_response
 
-class HeldRelay:
+
+class HeldRelay(HttpRelay):
     """Forwards JSON-RPC POSTs to ``upstream``; a request for a method in ``held`` waits until :meth:`release`.
 
     ``arrived`` is set once such a request is waiting, so a test knows a call is in flight without sleeping.
@@ -17,20 +18,17 @@ class HeldRelay:
     """
 
     def __init__(self, upstream: str, held: set[str], failing: set[str] | None = None) -> None:
-        self.upstream = upstream
+        super().__init__(upstream)
         self.held = held
         self.failing = failing or set()
         self.arrived = asyncio.Event()
         self.answered = 0
         self._gate = asyncio.Event()
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-        self._http: aiohttp.ClientSession | None = None
 
     def release(self) -> None:
         self._gate.set()
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         method = json.loads(body).get("method")
         if method in self.failing:
@@ -38,25 +36,10 @@ class HeldRelay:
         if method in self.held:
             self.arrived.set()
             await self._gate.wait()
-        assert self._http is not None
-        async with self._http.post(self.upstream, data=body, headers={"content-type": "application/json"}) as r:
-            answer = await r.read()
+        answer = await self.forward(body)
         self.answered += 1
-        return web.Response(body=answer, content_type="application/json")
-
-    async def start(self) -> None:
-        self._http = aiohttp.ClientSession()
-        app = web.Application()
-        app.router.add_post("/", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        return json_response(answer)
 
     async def stop(self) -> None:
         self.release()  # a held handler must not keep the server's shutdown waiting
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._http is not None:
-            await self._http.close()
+        await super().stop()

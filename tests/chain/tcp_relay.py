@@ -3,59 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+
+from tests.support.tcp_relay import Link, Relay, pipe
 
 
-class TcpRelay:
+class TcpRelay(Relay):
     """Pipes bytes both ways to ``host:port``; ``cut()`` aborts the open connections and refuses new ones."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+        super().__init__((host, port))
         self.cut_off = False
         self.connections = 0
-        self._writers: list[asyncio.StreamWriter] = []
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return f"{host}:{port}"
+        assert self.listening
+        return f"127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        await self.listen()
 
     async def stop(self) -> None:
         self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await super().stop()
 
     def cut(self) -> None:
         self.cut_off = True
-        for writer in self._writers:
-            writer.transport.abort()
+        self.abort_all()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.cut_off:
+        if self.cut_off:  # accepted, then reset at once: the client sees the attempt fail
             writer.transport.abort()
             return
         self.connections += 1
-        up_reader, up_writer = await asyncio.open_connection(self.host, self.port)
-        self._writers += [writer, up_writer]
-        for src, dst in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(src, dst))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await super()._accept(reader, writer)
 
-    @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await src.read(65536):
-                dst.write(data)
-                await dst.drain()
-        dst.transport.abort()
+    async def serve(self, link: Link) -> None:
+        # Either side ending ends both at once (no half-close), as a dropped WebSocket connection does.
+        up_reader, up_writer = await link.connect()
+        await asyncio.gather(pipe(link.reader, up_writer, abort_at_end=True),
+                             pipe(up_reader, link.writer, abort_at_end=True))

@@ -8,10 +8,9 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from app.router.morrpc.framing import MessageDecoder
 from tests.faults.market import FaultyProvider
+from tests.support.tcp_relay import READ_SIZE, Link, Relay, pipe, read_first_json
 
-_READ = 64 * 1024
 _SCANNER = json.JSONDecoder()
 
 
@@ -32,99 +31,42 @@ def split_messages(buffer: bytes) -> tuple[list[bytes], bytes]:
         start = end
 
 
-class MidStreamStall:
+class MidStreamStall(Relay):
     """Listens on ``port`` (the provider's registered endpoint) and relays to ``upstream``; on a ``session.prompt``
     only the first ``passed`` response messages reach the consumer, then nothing more, and the socket stays open."""
 
     def __init__(self, upstream: tuple[str, int], port: int, passed: int) -> None:
-        self.upstream = upstream
-        self.port = port
+        super().__init__(upstream, port)
         self.passed = passed
         self.prompts = 0
         self.stalled = asyncio.Event()  # set when a prompt's answer was cut off
-        self._server: asyncio.Server | None = None
-        self._live: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_client, "127.0.0.1", self.port, reuse_address=True)
+        await self.listen()
 
-    async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        for writer in list(self._live):
-            writer.transport.abort()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if server is not None:
-            await server.wait_closed()
-
-    def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.ensure_future(self._relay(reader, writer))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._live.add(writer)
-        upstream_writer: asyncio.StreamWriter | None = None
-        try:
-            head, is_prompt = await _read_request(reader)
-            up_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
-            self._live.add(upstream_writer)
-            upstream_writer.write(head)
-            if is_prompt:
-                self.prompts += 1
-                back = self._pass_then_stall(up_reader, writer)
-            else:
-                back = _pipe(up_reader, writer)
-            await asyncio.gather(_pipe(reader, upstream_writer), back)
-        except (ConnectionError, OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            for w in (writer, upstream_writer):
-                if w is not None:
-                    self._live.discard(w)
-                    w.close()
+    async def serve(self, link: Link) -> None:
+        head, request = await read_first_json(link.reader)
+        up_reader, up_writer = await link.connect()
+        up_writer.write(head)
+        if request is not None and request.get("method") == "session.prompt":
+            self.prompts += 1
+            back = self._pass_then_stall(up_reader, link.writer)
+        else:
+            back = pipe(up_reader, link.writer)
+        await asyncio.gather(pipe(link.reader, up_writer), back)
 
     async def _pass_then_stall(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         buffer, sent = b"", 0
         with contextlib.suppress(ConnectionError, OSError):
-            while sent < self.passed and (data := await reader.read(_READ)):
+            while sent < self.passed and (data := await reader.read(READ_SIZE)):
                 messages, buffer = split_messages(buffer + data)
                 for message in messages[: self.passed - sent]:
                     writer.write(message)
                     sent += 1
                 await writer.drain()
             self.stalled.set()
-            while await reader.read(_READ):  # the provider keeps answering; none of it goes out, nor does EOF
+            while await reader.read(READ_SIZE):  # the provider keeps answering; none of it goes out, nor does EOF
                 pass
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
-    """The client's bytes up to its first complete JSON object, and whether it is a prompt."""
-    decoder, head = MessageDecoder(), b""
-    while True:
-        data = await reader.read(_READ)
-        if not data:
-            return head, False
-        head += data
-        try:
-            objects = decoder.feed(data)
-        except Exception:  # not ours to judge: the provider answers malformed input itself
-            return head, False
-        if objects:
-            return head, objects[0].get("method") == "session.prompt"
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError, OSError):
-        while data := await reader.read(_READ):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
 
 
 @asynccontextmanager
