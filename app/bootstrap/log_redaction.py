@@ -1,4 +1,4 @@
-"""Last line of defence for logs: hide private-key-shaped hex and BIP-39 mnemonic runs in every record."""
+"""Last line of defence for logs: hide this process's private keys, labelled key-shaped hex and BIP-39 phrases."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import logging
 import re
 from pathlib import Path
 
+from app import secret_marks
+
 REDACTED = "[redacted]"
 MNEMONIC_MIN_WORDS = 12  # the shortest BIP-39 phrase; 15/18/21/24-word phrases contain such a run
 
-# 64 hex digits not inside a longer hex run: a secp256k1 private key (also any other 32-byte value, such as a
-# transaction hash; losing those in the log is the price of never losing a key there).
-_KEY_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+# 64 hex digits not inside a longer hex run: shaped like a secp256k1 private key, but also like every transaction
+# hash and session id an operator needs in the log. Such a run is hidden when it is one of the keys this process
+# holds (app.secret_marks: every KeySigner registers its key) or when a key-ish word labels it just before.
+_KEY_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?:0x)?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
+_KEY_LABEL = re.compile(r"(?i)(priv|secret|seed|mnemonic|private|\bkey)[\w ]{0,12}[\s:=\"'(]*$")
 # Runs of at least 12 short words (BIP-39 English words are 3-8 letters; a typo may be a little longer) separated
 # only by spaces or list punctuation. Only these candidates are checked word by word against the list.
 _WORD = r"[A-Za-z]{2,12}"
@@ -62,9 +66,17 @@ def _redact_mnemonics(run: re.Match[str]) -> str:
     return text
 
 
+def _redact_key(match: re.Match[str]) -> str:
+    before = match.string[max(0, match.start() - 24):match.start()]
+    if secret_marks.is_secret(bytes.fromhex(match.group(1))) or _KEY_LABEL.search(before):
+        return REDACTED
+    return match.group(0)
+
+
 def redact(text: str) -> str:
-    """``text`` with private-key-shaped hex and runs of >= 12 BIP-39 words replaced by ``[redacted]``."""
-    text = _KEY_SHAPED.sub(REDACTED, text)
+    """``text`` with this process's private keys, hex labelled as a key or secret, and runs of >= 12 BIP-39
+    words replaced by ``[redacted]``; transaction hashes and ids stay readable."""
+    text = _KEY_SHAPED.sub(_redact_key, text)
     if len(text) >= MNEMONIC_MIN_WORDS * 3:
         text = _WORD_RUN.sub(_redact_mnemonics, text)
     return text

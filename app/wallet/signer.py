@@ -9,6 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
+from app import secret_marks
 from app.errors import WalletError
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -42,6 +43,7 @@ class KeySigner:
         if len(private_key) != 32:
             raise WalletError("A private key is exactly 32 bytes.")
         self._key = coincurve.PrivateKey(private_key)
+        secret_marks.remember(private_key)  # so log redaction hides this key if anything ever logs it
         self._account = Account.from_key(private_key)
         self._public_key = self._key.public_key.format(compressed=False)
 

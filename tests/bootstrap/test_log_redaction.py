@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,21 @@ def node_log(tmp_path: Path) -> Iterator[InstalledLogging]:
 
 
 def test_dev_private_key_is_hidden_bare_and_0x_prefixed() -> None:
+    KeySigner(dev_private_keys()[0])  # a key this process holds (every signer registers its key)
     assert redact(f"key={DEV_KEY} and 0x{DEV_KEY.upper()}.") == f"key={REDACTED} and {REDACTED}."
+    assert redact(f"signing with {DEV_KEY} now") == f"signing with {REDACTED} now"
+
+
+def test_transaction_hashes_and_session_ids_stay_readable() -> None:
+    tx_hash, session_id = "0x" + os.urandom(32).hex(), os.urandom(32).hex()
+    line = f"sent deploying Marketplace: {tx_hash} (nonce 3); session 0x{session_id} opened"
+    assert redact(line) == line
+
+
+def test_unknown_hex_labelled_as_a_key_or_secret_is_hidden() -> None:
+    other = os.urandom(32).hex()
+    for text in (f"private key: {other}", f"WALLET_PRIVATE_KEY=0x{other}", f"secret '{other}'"):
+        assert other not in redact(text), text
 
 
 def test_mnemonics_are_hidden_as_text_and_as_a_word_list() -> None:

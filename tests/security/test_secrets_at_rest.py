@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import keyring
 import pytest
 import pytest_asyncio
 from keyring.backends import fail
@@ -198,8 +199,21 @@ async def wallet_routes_with_good_and_bad_input(api_url: str, admin_password: st
     return answers
 
 
+@pytest.fixture
+def no_keychain() -> Iterator[None]:
+    """The wallet goes to the encrypted files this test scans, whatever keyring backend an earlier-imported test
+    module registered (tests/wallet/support.py's in-memory keyring outranks the rest once imported)."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
 async def test_wallet_set_over_the_http_api_leaves_no_secret_in_files_logs_or_answers(
     isolated_data_dir: Path, app_log: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+    no_keychain: None,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     phrase = generate_mnemonic(12)
