@@ -223,7 +223,10 @@ class LocalModelServer:
 
     def _spawn(self, log_path: Path) -> subprocess.Popen[bytes]:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log_file:  # the child keeps its own descriptor
+        # Owner-only, like every other log of the node (prompts may be echoed by the server); the child keeps its
+        # own descriptor.
+        with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log_file:
+            os.fchmod(log_file.fileno(), 0o600)  # a file left by an older version may be world-readable
             log_file.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {self._command()}\n".encode())
             log_file.flush()
             try:

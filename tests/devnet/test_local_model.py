@@ -101,7 +101,9 @@ async def test_server_starts_answers_and_stops() -> None:
 
     assert not server.running
     assert wait_dead(pid, within=2)
-    assert "Uvicorn running on http://127.0.0.1" in (log_dir() / "local-model.log").read_text()
+    log_file = log_dir() / "local-model.log"
+    assert "Uvicorn running on http://127.0.0.1" in log_file.read_text()
+    assert log_file.stat().st_mode & 0o777 == 0o600  # owner-only, like the node's own log
     await server.stop()  # a second stop is harmless
 
 
