@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,10 +27,6 @@ def test_gui_controller_imports_without_web3_or_aiohttp() -> None:
     assert _loaded_after_import("app.gui.controller", ("web3", "aiohttp", "app.chain.client")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/wallet/signer.py, secret.py and mnemonic.py still import eth_account at module level",
-)
 def test_gui_controller_imports_without_eth_account() -> None:
     # eth_account (with eth_keyfile, eth_keys, py_ecc) costs ~0.6 s; it is warmed once the entry screen shows.
     assert _loaded_after_import("app.gui.controller", ("eth_account", "py_ecc")) == []

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
-
-from eth_account import Account
-from eth_account.hdaccount.deterministic import HDPath
-from eth_account.hdaccount.mnemonic import Mnemonic, get_wordlist
-from eth_account.types import Language
+from typing import TYPE_CHECKING
 
 from app.errors import WalletError
+
+if TYPE_CHECKING:
+    from eth_account.hdaccount.mnemonic import Mnemonic
+
+# eth_account (~0.6 s of imports) loads on first use, not with this module: the wizard's pages import it and must
+# show at once (app.wallet.keystore.load_key_libraries warms it behind them).
 
 WORD_COUNTS = (12, 15, 18, 21, 24)
 """Word counts BIP-39 defines; the wizard creates 12 or 24."""
@@ -24,8 +27,21 @@ PREVIEW_COUNT = 10
 
 _HARDENED = 0x80000000
 _MAX_UINT32 = 0xFFFFFFFF
-_ENGLISH = Mnemonic(Language.ENGLISH)
-_WORD_INDEX = {word: i for i, word in enumerate(get_wordlist("english"))}
+
+
+@functools.cache
+def _english() -> Mnemonic:
+    from eth_account.hdaccount.mnemonic import Mnemonic
+    from eth_account.types import Language
+
+    return Mnemonic(Language.ENGLISH)
+
+
+@functools.cache
+def _word_index() -> dict[str, int]:
+    from eth_account.hdaccount.mnemonic import get_wordlist
+
+    return {word: i for i, word in enumerate(get_wordlist("english"))}
 
 
 def normalize_mnemonic(text: str) -> str:
@@ -39,7 +55,7 @@ def validate_mnemonic(text: str) -> str:
     if not words:
         raise WalletError("Enter your recovery phrase (12 or 24 words separated by spaces).")
     for position, word in enumerate(words, start=1):
-        if word not in _WORD_INDEX:
+        if word not in _word_index():
             # Naming one mistyped word is safe: an unknown word is not part of any valid phrase.
             raise WalletError(
                 f"Unknown word: '{_shorten(word)}' (word {position}). "
@@ -51,7 +67,7 @@ def validate_mnemonic(text: str) -> str:
             "Check for a missing or doubled word."
         )
     phrase = " ".join(words)
-    if not _ENGLISH.is_mnemonic_valid(phrase):
+    if not _english().is_mnemonic_valid(phrase):
         raise WalletError(
             "The recovery phrase's checksum does not match: one of the words is wrong or two are swapped. "
             "Compare it word by word with your written copy."
@@ -68,14 +84,14 @@ def suggest_words(prefix: str, limit: int = 8) -> list[str]:
     cleaned = normalize_mnemonic(prefix)
     if not cleaned or " " in cleaned:
         return []
-    return [word for word in _WORD_INDEX if word.startswith(cleaned)][:limit]
+    return [word for word in _word_index() if word.startswith(cleaned)][:limit]
 
 
 def generate_mnemonic(word_count: int = 12) -> str:
     """A fresh English BIP-39 phrase of 12 or 24 words from the OS random source."""
     if word_count not in CREATE_WORD_COUNTS:
         raise WalletError(f"Choose 12 or 24 words for a new recovery phrase, not {word_count}.")
-    return str(_ENGLISH.generate(word_count))
+    return str(_english().generate(word_count))
 
 
 def parse_derivation_path(text: str) -> str:
@@ -138,11 +154,15 @@ def path_for_index(index: int) -> str:
 def seed_from_mnemonic(phrase: str, passphrase: str = "") -> bytes:
     """The 64-byte BIP-39 seed (2048 rounds of PBKDF2: slow, call it off the event loop)."""
     checked = validate_mnemonic(phrase)
+    from eth_account.hdaccount.mnemonic import Mnemonic
+
     return bytes(Mnemonic.to_seed(checked, unicodedata.normalize("NFKD", passphrase)))
 
 
 def key_from_seed_at(seed: bytes, path: str) -> bytes:
     """The private key at canonical ``path`` below ``seed``."""
+    from eth_account.hdaccount.deterministic import HDPath
+
     return bytes(HDPath(path).derive(seed))
 
 
@@ -164,6 +184,8 @@ def preview_addresses(
     phrase: str, passphrase: str = "", start: int = 0, count: int = PREVIEW_COUNT
 ) -> list[AddressPreview]:
     """Addresses at indices ``start``…``start+count-1`` (the seed is computed once; still slow-ish)."""
+    from eth_account import Account
+
     seed = seed_from_mnemonic(phrase, passphrase)
     previews = []
     for index in range(start, start + count):

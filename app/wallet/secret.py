@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from eth_account import Account
-
 from app.wallet.mnemonic import derive_private_key, parse_derivation_path, validate_mnemonic
 from app.wallet.signer import KeySigner, parse_private_key
 
@@ -68,4 +66,6 @@ class WalletSecret:
 
     def address(self) -> str:
         """The checksummed address (slow for mnemonics: call off the event loop)."""
+        from eth_account import Account  # on first use: ~0.6 s of imports the entry screens do not need
+
         return str(Account.from_key(self.derive_key()).address)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import coincurve
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils.crypto import keccak
+from eth_hash.auto import keccak  # eth_utils' keccak without its ~0.15 s of imports (pydantic)
 
 from app import secret_marks
 from app.errors import WalletError
@@ -42,6 +40,8 @@ class KeySigner:
     def __init__(self, private_key: bytes) -> None:
         if len(private_key) != 32:
             raise WalletError("A private key is exactly 32 bytes.")
+        from eth_account import Account  # on first use: ~0.6 s of imports the entry screens do not need
+
         self._key = coincurve.PrivateKey(private_key)
         secret_marks.remember(private_key)  # so log redaction hides this key if anything ever logs it
         self._account = Account.from_key(private_key)
@@ -68,6 +68,8 @@ class KeySigner:
         return bytes(signed.raw_transaction)
 
     def sign_personal_hash(self, data: bytes) -> bytes:
+        from eth_account.messages import encode_defunct
+
         signed = self._account.sign_message(encode_defunct(primitive=keccak(data)))
         return bytes(signed.signature)
 
