@@ -80,7 +80,7 @@ async def test_unlock_screen_shows_before_the_chain_and_unlocking_waits_for_it(
         await controller.stop()
 
 
-async def test_a_chain_failure_behind_the_wizard_is_shown_with_retry(
+async def test_a_chain_failure_behind_the_wizard_is_a_banner_on_it_and_the_wizard_stays(
     isolated_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = asyncio.Event()
@@ -94,10 +94,14 @@ async def test_a_chain_failure_behind_the_wizard_is_shown_with_retry(
     try:
         controller.start()
         await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.isVisible(), what="wizard")
+        wizard = controller.entry.wizard
         release.set()
-        startup = controller.entry.startup
-        await until(lambda: startup.isVisible() and startup.retry.isVisible(), what="the failure on start-up screen")
-        assert "The local chain could not start: test failure" in startup.error.text()
+        assert wizard is not None
+        banner = wizard.chain_banner
+        await until(lambda: banner.isVisible() and banner.retry.isVisible(), what="the failure banner on the wizard")
+        assert "The local chain could not start: test failure" in banner.message.text()
+        assert controller.entry.wizard is wizard and wizard.isVisible()  # the person stays where they were
+        assert not controller.entry.startup.isVisible()
         assert controller.chain_ready is not None and controller.chain_ready.done()
         assert controller.chain_ready.result() is False
     finally:
