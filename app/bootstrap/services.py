@@ -183,9 +183,17 @@ class Services:
                 funding_account=deployment.funding_account,
             )
         else:
-            self.chain = ChainClient(plan.rpc_urls, expected_chain_id=plan.expected_chain_id)
-            await self.chain.connect()
-            self.network = network_for_chain(self.settings, self.chain.chain_id, plan.rpc_urls)
+            if self.chain is not None:
+                await self.chain.close()  # a Retry after a failed start: that attempt's client is not reused
+                self.chain = None
+            client = ChainClient(plan.rpc_urls, expected_chain_id=plan.expected_chain_id)
+            try:
+                await client.connect()
+                self.network = network_for_chain(self.settings, client.chain_id, plan.rpc_urls)
+            except BaseException:
+                await client.close()  # nothing else holds it: close its sessions now, not at garbage collection
+                raise
+            self.chain = client
         multicall = Multicall(self.chain, self.network.multicall3)
         self.diamond = Diamond(self.chain, self.network.diamond, multicall=multicall)
         self.token = MorToken(self.chain, self.network.mor)
