@@ -226,6 +226,7 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
         "provider_slow_callbacks": final.get("slow_callbacks", {}), "provider_rss_mb": rss,
         "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
         "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
+        "rss_after_malloc_trim_mb": final.get("rss_after_malloc_trim_mb"),
         "driver_rss_mb": rss_mb(),
     }
 
@@ -251,7 +252,9 @@ def report(r: dict[str, Any]) -> None:
           f" its loop thread ran {lag.get('main_thread_cpu_s', 0):.1f} s and waited"
           f" {lag.get('main_thread_runqueue_wait_s', 0):.1f} s for a CPU); GC max {lag.get('gc_max_ms', {})};"
           f" provider RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB"
-          f" ({r['rss_growth_after_warmup_mb']:+.1f} MB after the first quarter)")
+          f" ({r['rss_growth_after_warmup_mb']:+.1f} MB after the first quarter"
+          + (f"; {r['rss_after_malloc_trim_mb']:.0f} MB after malloc_trim" if r.get("rss_after_malloc_trim_mb") else "")
+          + ")")
     print("provider options:", r["provider_options"])
     slow = r["provider_slow_callbacks"]
     if slow.get("count"):

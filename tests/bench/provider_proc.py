@@ -6,6 +6,9 @@ number of requests served. Its pid is what the parent samples for RSS and what p
 
 For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
 backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
+``BENCH_TRACEMALLOC=N`` traces allocations: a snapshot N seconds after start (past warm-up) and one at the end;
+the 15 source lines whose live memory grew most between them are printed to stderr (where the RSS goes).
+``BENCH_MALLOC_STATS=1`` prints pymalloc's arena statistics at start and end (``sys._debugmallocstats``).
 ``--cpu N`` pins the process to CPU N before any thread starts (the concurrency benchmark's ``--own-core``).
 ``BENCH_SLOW_CALLBACKS=1`` reports the loop callbacks that used more than 20 ms of CPU, with the coroutine and line
 each task step stopped at and whether a GC pass ran inside: asyncio's debug mode (``slow_callback_duration``)
@@ -16,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import gc
 import logging
 import os
+import sys
 import time
+import tracemalloc
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
@@ -65,6 +72,21 @@ def time_callbacks() -> None:
     asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
 
 
+async def _trace_growth(after_s: float) -> None:
+    """Print the allocation sites that grew between a snapshot after ``after_s`` and the end of the run."""
+    tracemalloc.start(8)
+    await asyncio.sleep(after_s)
+    first = tracemalloc.take_snapshot()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        last = tracemalloc.take_snapshot()
+        for stat in last.compare_to(first, "traceback")[:15]:
+            print(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+8d} blocks", file=sys.stderr)
+            for line in stat.traceback.format()[-8:]:
+                print("    " + line, file=sys.stderr)
+
+
 async def main(args: argparse.Namespace) -> None:
     entry = {"modelId": args.model_id, "modelName": "bench-model", "apiType": "openai", "apiUrl": args.backend_url}
     models = parse_models_config({"models": [entry]}, "bench models-config")
@@ -82,15 +104,30 @@ async def main(args: argparse.Namespace) -> None:
             freeze_startup_heap()  # as ProviderNode.start does
         if os.environ.get("BENCH_SLOW_CALLBACKS") == "1":
             time_callbacks()
+        if os.environ.get("BENCH_MALLOC_STATS") == "1":
+            sys._debugmallocstats()
         monitor.start()
+        trace = asyncio.ensure_future(_trace_growth(float(os.environ["BENCH_TRACEMALLOC"]))) \
+            if os.environ.get("BENCH_TRACEMALLOC") else None
         announce({"port": server.address[1], "rss_mb": rss_mb()})
         try:
             await wait_for_stdin_eof()
         finally:
             await monitor.stop()
+            if trace is not None:
+                trace.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await trace
             await server.stop()
             await pool.close()
-    announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_mb(),
+    rss_end = rss_mb()
+    if os.environ.get("BENCH_MALLOC_STATS") == "1":
+        sys._debugmallocstats()  # pymalloc arenas and pools at the end, on stderr
+    gc.collect()
+    trimmed = ctypes.CDLL("libc.so.6").malloc_trim(0) if sys.platform == "linux" else 0
+    announce({"served": server.served, "loop_lag": monitor.summary(), "rss_mb": rss_end,
+              # Freed-but-kept heap pages handed back to the OS: what RSS growth is allocator slack, not live data.
+              "rss_after_malloc_trim_mb": rss_mb() if trimmed else None,
               "coalesce": os.environ.get("BENCH_NO_COALESCE") != "1",
               "gc_freeze": os.environ.get("BENCH_NO_GC_FREEZE") != "1", "gc_frozen": gc.get_freeze_count(),
               "slow_callbacks": {"count": len(slow_callbacks), "top": sorted(slow_callbacks, reverse=True)[:15]}})
