@@ -31,7 +31,7 @@ from app.router.consumer.service import ConsumerService, ConsumerSettings
 from app.signer import Signer
 from app.storage.store import AsyncStorage
 from app.wallet.manager import WalletManager
-from app.wallet.mnemonic import generate_mnemonic
+from app.wallet.mnemonic import generate_mnemonic, validate_mnemonic
 from app.wallet.secret import WalletSecret
 from tests.chain.conftest import FAST_POLICY
 from tests.chain.protocol_env import MOR
@@ -174,11 +174,23 @@ async def test_no_secret_at_rest_after_a_whole_session_and_a_crash_while_unlocke
     assert (isolated_data_dir / "node.sqlite3").exists()
 
 
+def _failing_checksum(phrase: str) -> str:
+    """``phrase`` with its last word swapped for one that breaks the checksum (a 12-word checksum is 4 bits: one
+    random swap in 16 would still be valid, so try words until the validator refuses)."""
+    for word in ("zoo", "abandon", "ability", "able", "about", "above"):
+        candidate = " ".join([*phrase.split()[:-1], word])
+        try:
+            validate_mnemonic(candidate)
+        except WalletError:
+            return candidate
+    raise AssertionError("no checksum-breaking word found")
+
+
 async def wallet_routes_with_good_and_bad_input(api_url: str, admin_password: str, phrase: str,
                                                 key_hex: str) -> dict[str, str]:
     """POST /wallet/privateKey and /wallet/mnemonic, each first with a near-miss of the secret, then with it; the
     status and body of every answer, keyed by what was sent."""
-    bad_phrase = " ".join([*phrase.split()[:-1], "zoo" if phrase.split()[-1] != "zoo" else "abandon"])
+    bad_phrase = _failing_checksum(phrase)
     calls = [
         ("privateKey 63 hex", "/wallet/privateKey", {"privateKey": "0x" + key_hex[:-1]}),
         ("privateKey bad hex", "/wallet/privateKey", {"privateKey": "0x" + key_hex[:-1] + "g"}),
