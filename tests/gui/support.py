@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import keyring.backends.fail
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap.services import Services
@@ -19,6 +19,7 @@ from app.events import EventBus
 from app.gui.controller import AppController
 from app.gui.refcount_guard import pin_singletons
 from app.gui.tx_flow import ConfirmDialog
+from app.gui.wizard_view import SetupWizardView
 from app.wallet.keystore import ScryptParams
 from app.wallet.manager import WalletManager
 from app.wallet.secret import WalletSecret
@@ -122,8 +123,18 @@ async def answer_confirmation(qtbot: QtBot, parent: QWidget, *, accept: bool = T
     return dialog
 
 
-async def create_wallet_through_wizard(qtbot: QtBot, controller: AppController) -> None:
-    """Walk the first-run wizard as a user would (create path, new mnemonic typed back) up to the main window."""
+def app_controller(data_dir: Path) -> AppController:
+    """The desktop app's controller on ``data_dir`` with an eth-tester devnet, no demo and no HTTP API."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return AppController(
+        app, data_dir, environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env",
+        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager, serve_api=False,
+    )  # fmt: skip
+
+
+async def wizard_to_the_phrase_page(qtbot: QtBot, controller: AppController) -> tuple[SetupWizardView, list[str]]:
+    """Walk the first-run wizard to the new recovery phrase and tick "written down"; the wizard and the words shown."""
     await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.view is not None, what="wizard")
     wizard = controller.entry.wizard
     assert wizard is not None
@@ -133,8 +144,18 @@ async def create_wallet_through_wizard(qtbot: QtBot, controller: AppController) 
     type_into(wizard.password.confirmation.edit, PASSWORD)
     click(qtbot, wizard.password.next_button)
     click(qtbot, wizard.choose.buttons[SetupPath.CREATE])
-    words = [label.text().rsplit(" ", 1)[1] for label in wizard.create_show.words]
     wizard.create_show.written.setChecked(True)
+    return wizard, phrase_words(wizard)
+
+
+def phrase_words(wizard: SetupWizardView) -> list[str]:
+    """The recovery phrase the wizard's "write these down" page shows, in order."""
+    return [label.text().rsplit(" ", 1)[1] for label in wizard.create_show.words]
+
+
+async def create_wallet_through_wizard(qtbot: QtBot, controller: AppController) -> None:
+    """Walk the first-run wizard as a user would (create path, new mnemonic typed back) up to the main window."""
+    wizard, words = await wizard_to_the_phrase_page(qtbot, controller)
     click(qtbot, wizard.create_show.next_button)
     for position, field in wizard.create_verify.fields.items():
         type_into(field.edit, words[position - 1])

@@ -6,37 +6,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.gui.controller import AppController
 from app.gui.dashboard import DashboardPane
 from app.gui.staking import StakingPane
 from app.wallet.manager import LockState
 from tests.gui.support import (
     PASSWORD,
     answer_confirmation,
+    app_controller,
     click,
     create_wallet_through_wizard,
     type_into,
     until,
-    wallet_manager,
 )
 
 pytestmark = pytest.mark.slow  # starts the real app with an embedded devnet
 
 
-def _controller(data_dir: Path) -> AppController:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    return AppController(
-        app, data_dir, environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env",
-        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager, serve_api=False,
-    )  # fmt: skip
-
-
 async def test_create_fund_approve_lock_unlock(qtbot: QtBot, isolated_data_dir: Path) -> None:
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
         await create_wallet_through_wizard(qtbot, controller)
@@ -81,7 +70,7 @@ async def test_create_fund_approve_lock_unlock(qtbot: QtBot, isolated_data_dir: 
 async def test_auto_lock_returns_to_the_unlock_screen_and_a_relaunch_starts_there(
     qtbot: QtBot, isolated_data_dir: Path
 ) -> None:
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
         await create_wallet_through_wizard(qtbot, controller)
@@ -92,7 +81,7 @@ async def test_auto_lock_returns_to_the_unlock_screen_and_a_relaunch_starts_ther
     finally:
         await controller.stop()
 
-    relaunched = _controller(isolated_data_dir)
+    relaunched = app_controller(isolated_data_dir)
     try:
         relaunched.start()
         await until(lambda: relaunched.entry.unlock is not None and relaunched.entry.unlock.isVisible(),

@@ -7,18 +7,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.devnet.service import DevnetService
 from app.errors import DevnetError
 from app.gui.chain_banner import RETRYING_TEXT
-from app.gui.controller import AppController
 from app.gui.wizard_view import SetupWizardView
 from app.wallet.manager import LockState
 from app.wallet.secret import WalletSecret
-from app.wallet.wizard import SetupPath, Step
-from tests.gui.support import PASSWORD, click, type_into, until, wallet_manager
+from app.wallet.wizard import Step
+from tests.gui.support import (
+    PASSWORD,
+    app_controller,
+    click,
+    phrase_words,
+    type_into,
+    until,
+    wallet_manager,
+    wizard_to_the_phrase_page,
+)
 
 pytestmark = pytest.mark.slow  # each test starts a real devnet behind the entry screens (~10-15 s)
 
@@ -54,34 +61,6 @@ def devnet(monkeypatch: pytest.MonkeyPatch) -> ScriptedDevnet:
     return script
 
 
-def _controller(data_dir: Path) -> AppController:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    return AppController(
-        app, data_dir, environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env",
-        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager, serve_api=False,
-    )  # fmt: skip
-
-
-async def _wizard_on_the_phrase_page(qtbot: QtBot, controller: AppController) -> tuple[SetupWizardView, list[str]]:
-    """Walk the wizard to the new recovery phrase, tick "written down"; returns the wizard and the words shown."""
-    await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.view is not None, what="wizard")
-    wizard = controller.entry.wizard
-    assert wizard is not None
-    wizard.terms.accept_box.setChecked(True)
-    click(qtbot, wizard.terms.next_button)
-    type_into(wizard.password.password.edit, PASSWORD)
-    type_into(wizard.password.confirmation.edit, PASSWORD)
-    click(qtbot, wizard.password.next_button)
-    click(qtbot, wizard.choose.buttons[SetupPath.CREATE])
-    wizard.create_show.written.setChecked(True)
-    return wizard, _words(wizard)
-
-
-def _words(wizard: SetupWizardView) -> list[str]:
-    return [label.text().rsplit(" ", 1)[1] for label in wizard.create_show.words]
-
-
 async def _finish_wizard(qtbot: QtBot, wizard: SetupWizardView, words: list[str]) -> None:
     """From the phrase page: confirm it, type the words asked for, keep the default network, press Finish."""
     click(qtbot, wizard.create_show.next_button)
@@ -97,10 +76,10 @@ async def _finish_wizard(qtbot: QtBot, wizard: SetupWizardView, words: list[str]
 async def test_a_chain_failure_on_the_recovery_phrase_page_is_a_banner_and_retry_clears_it(
     qtbot: QtBot, isolated_data_dir: Path, devnet: ScriptedDevnet
 ) -> None:
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
-        wizard, words = await _wizard_on_the_phrase_page(qtbot, controller)
+        wizard, words = await wizard_to_the_phrase_page(qtbot, controller)
         banner = wizard.chain_banner
         assert not banner.isVisible()
 
@@ -112,7 +91,7 @@ async def test_a_chain_failure_on_the_recovery_phrase_page_is_a_banner_and_retry
         assert controller.entry.currentWidget() is wizard
         assert controller.entry.wizard is wizard
         assert wizard.current_page() is wizard.create_show
-        assert _words(wizard) == words
+        assert phrase_words(wizard) == words
         assert wizard.create_show.written.isChecked()
         assert not controller.entry.startup.isVisible()
 
@@ -124,7 +103,7 @@ async def test_a_chain_failure_on_the_recovery_phrase_page_is_a_banner_and_retry
         await until(lambda: not banner.isVisible(), within=30, what="the banner gone once the chain is up")
         assert controller.chain_ready is not None and controller.chain_ready.result() is True
         assert devnet.starts == 2
-        assert wizard.current_page() is wizard.create_show and _words(wizard) == words
+        assert wizard.current_page() is wizard.create_show and phrase_words(wizard) == words
 
         await _finish_wizard(qtbot, wizard, words)  # the wizard goes on where it was, to the main window
         await until(lambda: controller.main is not None and controller.main.isVisible(), what="the main window")
@@ -137,10 +116,10 @@ async def test_a_chain_failure_on_the_recovery_phrase_page_is_a_banner_and_retry
 async def test_finishing_the_wizard_after_a_chain_failure_shows_the_failure_and_retry_opens_the_main_window(
     qtbot: QtBot, isolated_data_dir: Path, devnet: ScriptedDevnet
 ) -> None:
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
-        wizard, words = await _wizard_on_the_phrase_page(qtbot, controller)
+        wizard, words = await wizard_to_the_phrase_page(qtbot, controller)
         devnet.fail.set()
         await until(wizard.chain_banner.isVisible, what="the failure banner")
 
@@ -167,7 +146,7 @@ async def test_a_chain_failure_on_the_unlock_screen_keeps_the_typed_password_and
     manager = wallet_manager(isolated_data_dir)
     await manager.setup(PASSWORD, WalletSecret.from_private_key(THROWAWAY_KEY))
     manager.lock("test")
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
         await until(lambda: controller.entry.unlock is not None and controller.entry.unlock.isVisible(), what="unlock")

@@ -6,26 +6,22 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.devnet.service import DevnetService
 from app.errors import DevnetError
-from app.gui.controller import AppController
 from app.wallet.manager import LockState
 from app.wallet.secret import WalletSecret
-from tests.gui.support import PASSWORD, click, type_into, until, wallet_manager
+from tests.gui.support import (
+    PASSWORD,
+    app_controller,
+    click,
+    type_into,
+    until,
+    wallet_manager,
+)
 
 THROWAWAY_KEY = "0x" + "42" * 32
-
-
-def _controller(data_dir: Path) -> AppController:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    return AppController(
-        app, data_dir, environ={"MOR_DATA_DIR": str(data_dir)}, dotenv_path=data_dir / "absent.env",
-        devnet_engine="eth-tester", demo=False, wallet_factory=wallet_manager, serve_api=False,
-    )  # fmt: skip
 
 
 async def _wallet_on_disk(data_dir: Path) -> None:
@@ -52,7 +48,7 @@ async def test_unlock_screen_shows_before_the_chain_and_unlocking_waits_for_it(
     qtbot: QtBot, isolated_data_dir: Path, held_devnet: asyncio.Event
 ) -> None:
     await _wallet_on_disk(isolated_data_dir)
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
         await until(lambda: controller.entry.unlock is not None and controller.entry.unlock.isVisible(), what="unlock")
@@ -90,7 +86,7 @@ async def test_a_chain_failure_behind_the_wizard_is_a_banner_on_it_and_the_wizar
         raise DevnetError("The local chain could not start: test failure. Retry, or set ETH_NODE_ADDRESS.")
 
     monkeypatch.setattr(DevnetService, "start", fail)
-    controller = _controller(isolated_data_dir)
+    controller = app_controller(isolated_data_dir)
     try:
         controller.start()
         await until(lambda: controller.entry.wizard is not None and controller.entry.wizard.isVisible(), what="wizard")
