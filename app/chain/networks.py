@@ -125,10 +125,10 @@ def devnet_network(
     return NetworkConfig(
         name="Local devnet",
         chain_id=chain_id,
-        diamond=to_checksum_address(diamond),
-        mor=to_checksum_address(mor),
-        multicall3=to_checksum_address(multicall3),
-        funding_account=to_checksum_address(funding_account) if funding_account else None,
+        diamond=diamond,  # NetworkConfig checksums its addresses itself
+        mor=mor,
+        multicall3=multicall3,
+        funding_account=funding_account or None,
         rpc_urls=(rpc_url,),
         is_devnet=True,
     )
