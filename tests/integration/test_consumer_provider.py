@@ -12,6 +12,7 @@ import pytest
 from app.router.consumer.failover import ChunkItem, ControlItem
 from app.router.consumer.prompt import content_of
 from app.router.consumer.service import ConsumerService
+from app.router.provider.controller import ProviderController
 from tests.router.consumer.consumer_env import Market, running_market
 from tests.support.openai_backend import Behaviour
 
@@ -164,6 +165,23 @@ async def test_concurrent_opens_each_get_their_allowance_and_both_open(market: M
     assert {s.id for s in await market.consumer.sessions()} == {first.id, second.id}
     assert first.stake_wei > 0
     assert second.stake_wei > 0
+
+
+async def test_concurrent_opens_get_distinct_approvals_from_a_provider_that_stamps_by_the_clock_alone(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Go router stamps approvals with time.Now().UnixMilli(): two requests in one millisecond get the same bytes,
+    # which the contract takes once. Here the first two requests land in the same millisecond, then time moves on.
+    stamps = iter([1_800_000_000_000, 1_800_000_000_000, *range(1_800_000_000_001, 1_800_000_000_100)])
+    monkeypatch.setattr(ProviderController, "_approval_timestamp", lambda self: next(stamps))
+
+    first, second = await asyncio.gather(
+        market.consumer.open_session(market.model_hex, duration_s=600),
+        market.consumer.open_session(market.model_hex, duration_s=600),
+    )
+
+    assert {s.id for s in await market.consumer.sessions()} == {first.id, second.id}
+    assert next(stamps) == 1_800_000_000_002  # exactly one request was asked again
 
 
 async def test_a_restarted_consumer_finds_its_open_sessions_on_chain(market: Market, tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ from app.storage.store import AsyncStorage
 __all__ = ["MIN_SESSION_S", "OPEN_MARGIN_S", "CloseResult", "SessionManager", "SessionUsage", "open_stake"]
 
 log = logging.getLogger(__name__)
+_DUPLICATE_APPROVAL_RETRIES = 3
+"""How often to ask a provider again when it hands out an approval another open of ours is already using."""
 
 MIN_SESSION_S = 300  # openSession reverts below 5 minutes
 # Sessions are staked for at least MIN_SESSION_S + this. A provider claim mined between our read of supply and
@@ -130,6 +132,7 @@ class SessionManager:
         self.usage: dict[str, SessionUsage] = {}
         self._allowance_lock = asyncio.Lock()
         self._in_flight = 0  # stake of opens that passed the allowance step and are not yet mined
+        self._approvals_in_hand: set[bytes] = set()  # approvals fetched for opens that are not mined yet
 
     @property
     def user(self) -> str:
@@ -180,22 +183,34 @@ class SessionManager:
         if not provider.is_active:
             raise PeerError(f"Provider {bid.provider} is not registered any more.")
         endpoint = Endpoint.parse(provider.endpoint, bid.provider)
-        return await self.client.request_session(endpoint, bid.provider, bid.id, amount, self.chain.chain_id)
+        for _ in range(_DUPLICATE_APPROVAL_RETRIES):
+            grant = await self.client.request_session(endpoint, bid.provider, bid.id, amount, self.chain.chain_id)
+            if grant.approval not in self._approvals_in_hand:
+                self._approvals_in_hand.add(grant.approval)
+                return grant
+            # A provider that stamps by the clock alone (the Go router) signs two requests in one millisecond into
+            # the same approval, which the contract takes only once: ask again on the next millisecond.
+            await asyncio.sleep(0.002)
+        raise PeerError(f"Provider {bid.provider} keeps handing out an approval already in use; try again.")
 
     async def open_with_approval(
         self, bid: Bid, provider: Provider, grant: SessionGrant, amount: int, *, direct: bool = False,
         failover: bool = True,
     ) -> CachedSession:
         """Send ``openSession`` with a checked approval (allowance topped up first when short) and cache it."""
-        if amount <= 0:
-            raise ChainError("The session stake works out to 0 MOR (today's budget is empty); try again later.")
-        async with self._allowance_lock:
-            await self.token.ensure_allowance(self.diamond.address, self._in_flight + amount)
-            self._in_flight += amount
         try:
-            created = await self.diamond.open_session(self.user, amount, direct, grant.approval, grant.approval_sig)
+            if amount <= 0:
+                raise ChainError("The session stake works out to 0 MOR (today's budget is empty); try again later.")
+            async with self._allowance_lock:
+                await self.token.ensure_allowance(self.diamond.address, self._in_flight + amount)
+                self._in_flight += amount
+            try:
+                created = await self.diamond.open_session(self.user, amount, direct, grant.approval,
+                                                          grant.approval_sig)
+            finally:
+                self._in_flight -= amount
         finally:
-            self._in_flight -= amount
+            self._approvals_in_hand.discard(grant.approval)
         session = await self.diamond.get_session(created.id)
         cached = CachedSession(
             id=_hex(created.id), user=self.user, provider=bid.provider, model_id=_hex(bid.model_id),

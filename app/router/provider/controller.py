@@ -101,6 +101,7 @@ class ProviderController:
         self.session_refresh_s = session_refresh_s
         self.congested_s = congested_s
         self.version = version
+        self._last_approval_ms = 0
 
     @property
     def address(self) -> str:
@@ -140,7 +141,7 @@ class ProviderController:
         entry = self._entry(bid.model_id)
         if not has_capacity(self.store, entry, bid.model_id, time.time(), asker=(req.user, bid.id)):
             raise RequestRefused(ERR_CAPACITY)
-        now = _now_ms()
+        now = self._approval_timestamp()
         approval = Approval(bid_id=bid.id, chain_id=self.chain.chain_id, user=req.user, timestamp_ms=now).encode()
         approval_sig = sign_personal(self.signer, approval)
         self.store.remember_user_key(req.user, req.key)
@@ -152,6 +153,15 @@ class ProviderController:
         )
         await send(encode_result(request_id, signing.sign(res, self.signer)))
         log.info("approved a session on bid 0x%s for %s", bid.id.hex()[:12], req.user)
+
+    def _approval_timestamp(self) -> int:
+        """Now in ms, but always past the last approval's stamp.
+
+        The contract refuses an approval it has seen (``SessionDuplicateApproval``), and two requests by one user for
+        one bid in the same millisecond would otherwise be signed into byte-identical approvals: the second open would
+        revert. Running at most a few ms ahead of the clock is harmless (the TTL check reads ms as seconds)."""
+        self._last_approval_ms = max(_now_ms(), self._last_approval_ms + 1)
+        return self._last_approval_ms
 
     def _entry(self, model_id: bytes) -> ModelEntry:
         entry = self.backends.entry_for(model_id)

@@ -12,6 +12,7 @@ from app.config.models_config import parse_models_config
 from app.router.morrpc import signing
 from app.router.morrpc.receipts import Approval, CloseoutReceipt, recover_personal_signer
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_CAPACITY, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
+from app.router.provider import controller as controller_module
 from app.router.provider.controller import ERR_NOT_OUR_BID, ERR_NOT_OUR_SESSION, VERSION, ProviderController
 from app.router.provider.server import MorRpcServer
 from app.router.provider.user_keys import StoredUserKeys
@@ -64,6 +65,23 @@ async def test_session_request_returns_an_approval_for_the_bid_signed_by_its_pro
     assert recover_personal_signer(res.approval, res.approval_sig) == provider[1].address
     assert signing.public_key_to_address(res.pub_key) == provider[1].address
     assert provider[1].store.user_key(user.address) == user.signer.public_key
+
+
+async def test_requests_in_one_millisecond_get_distinct_approvals(
+    fresh_chain: Devnet, provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The contract takes each approval once: the same bytes twice would make the second openSession revert.
+    monkeypatch.setattr(controller_module, "_now_ms", lambda: 1_800_000_000_000)
+    user = fresh_chain.protocol.user
+    request = c.session_request(user.signer, fresh_chain.bid_id, STAKE)
+    first, second = [c.approval(await c.exchange(port_of(provider), request)) for _ in range(2)]
+
+    assert first.approval != second.approval
+    stamps = [Approval.decode(r.approval).timestamp_ms for r in (first, second)]
+    assert stamps[0] >= 1_800_000_000_000
+    assert stamps[1] == stamps[0] + 1
+    for res in (first, second):
+        await fresh_chain.open_session(user, res.approval, res.approval_sig)
 
 
 async def test_prompt_streams_each_backend_item_encrypted_to_the_consumer_and_signed(
