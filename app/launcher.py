@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.devnet.model_process import serve
 
         return serve(args[1:])
+    if args and args[0] == "--serve-eth-tester":  # hidden: a frozen build re-runs itself as the eth-tester chain
+        from app.devnet.tester_main import serve as serve_chain
+
+        return serve_chain(args[1:])
     if args and args[0] == "devnet":
         from app.devnet.cli import main as devnet_main
 

@@ -17,7 +17,7 @@ class ChainNode:
     chain_id: int
     engine: Engine
     persistent: bool
-    pid: int | None = None  # the anvil child's pid; None for the in-process engine
+    pid: int | None = None  # the child process serving the chain (anvil or eth-tester)
     _stopper: Callable[[], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
 
     async def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""Starts the devnet chain: anvil when it can be found and run, else the in-process eth-tester chain."""
+"""Starts the devnet chain: anvil when it can be found and run, else the eth-tester chain (its own child process)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from app.devnet.accounts import DEFAULT_CHAIN_ID
 from app.devnet.anvil import find_anvil, start_anvil
 from app.devnet.chain_node import ChainNode, Engine
-from app.devnet.tester_server import start_eth_tester
+from app.devnet.tester_process import start_eth_tester
 from app.errors import DevnetError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def start_chain(*, data_dir: Path, prefer_anvil: bool = True, chain_id: in
             try:
                 return await start_anvil(state_path=anvil_state_path(data_dir), chain_id=chain_id, anvil_path=path)
             except DevnetError as e:
-                log.warning("anvil could not start, using the in-process chain instead: %s", e.user_message)
+                log.warning("anvil could not start, using the eth-tester chain instead: %s", e.user_message)
         else:
-            log.info("anvil not found; using the in-process chain (its state is not kept between launches)")
+            log.info("anvil not found; using the eth-tester chain (its state is not kept between launches)")
     return await start_eth_tester(chain_id=chain_id)

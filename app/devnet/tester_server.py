@@ -1,4 +1,4 @@
-"""Serves the in-process eth-tester chain over JSON-RPC on 127.0.0.1, so the app talks to it like to anvil."""
+"""Serves the eth-tester chain over JSON-RPC on 127.0.0.1 (in its own process), so the app talks to it as to anvil."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 
 from aiohttp import web
 
-from app.devnet.accounts import DEFAULT_CHAIN_ID
-from app.devnet.chain_node import ChainNode
 from app.devnet.tester_format import RpcError
 from app.errors import DevnetError
 
@@ -34,13 +32,16 @@ class TesterRpcServer:
         self.url = ""
 
     async def start(self) -> str:
-        from app.devnet.tester_chain import TesterChain  # py-evm import takes ~1 s: only when this engine is used
-
         try:
+            # py-evm import takes ~1 s: only when this engine is used. A broken install fails here.
+            from app.devnet.tester_chain import TesterChain
+
             self._chain = await self._run(TesterChain, self.chain_id)
         except Exception as e:
             self._executor.shutdown(wait=False)
-            raise DevnetError(f"The in-process chain (eth-tester) could not start: {e}. Reinstall the app.") from e
+            raise DevnetError(
+                f"The eth-tester chain could not start: {type(e).__name__}: {e}. Reinstall the app."
+            ) from e
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_post("/", self._handle_http)
         self._runner = web.AppRunner(app, access_log=None)
@@ -92,9 +93,3 @@ class TesterRpcServer:
 def _error_reply(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
-
-async def start_eth_tester(*, chain_id: int = DEFAULT_CHAIN_ID) -> ChainNode:
-    """Start an in-process eth-tester chain served on 127.0.0.1:<free port>; its state lives in memory only."""
-    server = TesterRpcServer(chain_id)
-    url = await server.start()
-    return ChainNode(url, chain_id, "eth-tester", persistent=False, _stopper=server.stop)
