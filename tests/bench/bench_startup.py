@@ -12,8 +12,11 @@ can act in — the setup wizard on a fresh folder, the unlock screen when a wall
 wallet from the environment — and the loop has processed its show (gui_first_window.py says exactly when). A fresh
 folder keeps showing the wizard on the next launches (no wallet was made); then a throwaway wallet is written into the
 folder and ``--repeats`` more launches measure the unlock screen (``wallet_*``). Idle RSS is our process after
-``--idle`` s with nothing to do, counted from the usable window on the desktop (anvil, a separate process, is listed
-apart). The executable size is ``dist/`` when a frozen build exists.
+``--idle`` s with nothing to do, counted from the usable window on the desktop. The app's child processes are listed
+apart, each by role with its RSS and PSS (``children``, summed per role in ``children_rss_mb``): anvil (the devnet
+chain, ~20–35 MB) and the demo's local model server (``python -m llama_cpp.server``: its weights, KV cache and
+Python, ~300–350 MB; ``model_file_mb`` is the size of the GGUF it serves); ``devnet_rss_mb`` is all children
+together. The executable size is ``dist/`` when a frozen build exists.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 import aiohttp
 import keyring.backends.fail
 
+from app.devnet.model_process import SERVE_FLAG
 from app.wallet.keystore import ScryptParams
 from app.wallet.manager import WalletManager
 from app.wallet.secret import WalletSecret
@@ -42,14 +46,67 @@ from tests.bench.bench_env import ROOT, machine, rss_mb, write_result
 USABLE = b'{"event": "usable"'
 
 
-def _children_rss(pid: int) -> float:
-    """RSS (MB) of the direct children of ``pid`` (the anvil devnet)."""
-    total = 0.0
+ROLES = ("anvil", "local model", "other")
+
+
+def _status_kb(pid: int, key: str, name: str = "status") -> int:
+    """One ``key:`` figure (kB) from /proc/<pid>/<name>; 0 when absent (a kernel without smaps_rollup)."""
     with contextlib.suppress(OSError):
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            with contextlib.suppress(OSError):
-                total += rss_mb(int(child))
-    return total
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _role(argv: list[str]) -> str:
+    """Which of our children this is, from its command line: the devnet chain, the demo's model server, or other."""
+    program = Path(argv[0]).name if argv else ""
+    if program in {"anvil", "anvil.exe"}:
+        return "anvil"
+    if "llama_cpp.server" in argv or SERVE_FLAG in argv:
+        return "local model"
+    return "other"
+
+
+def _short_command(argv: list[str]) -> str:
+    """The program and, for a Python child, its module: enough to name it, without flags (anvil's carry a mnemonic)."""
+    if len(argv) >= 3 and argv[1] == "-m":
+        return f"{Path(argv[0]).name} -m {argv[2]}"
+    return Path(argv[0]).name if argv else "?"
+
+
+def _model_file_mb(argv: list[str]) -> float | None:
+    """Size of the GGUF a local model server was started with (its ``--model`` flag), in MB."""
+    with contextlib.suppress(ValueError, IndexError, OSError):
+        return Path(argv[argv.index("--model") + 1]).stat().st_size / 1e6
+    return None
+
+
+def _children(pid: int) -> list[dict[str, Any]]:
+    """Every descendant of ``pid`` (anvil, the local model server, ...): role, command, RSS and PSS in MB.
+
+    PSS shares each file page among the processes mapping it, so it is what the child costs on top of the rest.
+    """
+    found: list[dict[str, Any]] = []
+    with contextlib.suppress(OSError):
+        for child in map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split()):
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+            except OSError:
+                continue  # exited between the listing and the read
+            entry: dict[str, Any] = {"role": _role(argv), "pid": child, "command": _short_command(argv),
+                                     "rss_mb": _status_kb(child, "VmRSS") / 1024,
+                                     "pss_mb": _status_kb(child, "Pss", "smaps_rollup") / 1024,
+                                     "anon_mb": _status_kb(child, "RssAnon") / 1024,
+                                     "file_mb": _status_kb(child, "RssFile") / 1024}
+            if entry["role"] == "local model":
+                entry["model_file_mb"] = _model_file_mb(argv)
+            found += [entry, *_children(child)]
+    return found
+
+
+def _rss_by_role(children: list[dict[str, Any]]) -> dict[str, float]:
+    return {role: sum(c["rss_mb"] for c in children if c["role"] == role) for role in ROLES}
 
 
 async def _launch(args: list[str], folder: Path, ready_prefix: bytes, idle: float,
@@ -85,7 +142,9 @@ async def _launch(args: list[str], folder: Path, ready_prefix: bytes, idle: floa
                 result["healthcheck"] = response.status
         await asyncio.sleep(idle)
         result["idle_rss_mb"] = rss_mb(proc.pid)
-        result["devnet_rss_mb"] = _children_rss(proc.pid)
+        children = _children(proc.pid)
+        result.update(children=children, children_rss_mb=_rss_by_role(children),
+                      devnet_rss_mb=sum(c["rss_mb"] for c in children))
         return result
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -118,6 +177,9 @@ async def _mode(name: str, args: list[str], ready: bytes, repeats: int, idle: fl
         result = {"mode": name, "first_ready_s": first["ready_s"], "next_ready_s": med(r["ready_s"] for r in nexts),
                   "idle_rss_mb": med(r["idle_rss_mb"] for r in nexts),
                   "devnet_rss_mb": med(r["devnet_rss_mb"] for r in nexts),
+                  "children_rss_mb": {role: med(r["children_rss_mb"][role] for r in nexts) for role in ROLES},
+                  "model_file_mb": next((c["model_file_mb"] for r in [first, *nexts] for c in r["children"]
+                                         if c.get("model_file_mb") is not None), None),
                   "runs": [first, *nexts]}
         if usable is None:
             return result
@@ -166,10 +228,17 @@ def main() -> None:
     args = parser.parse_args()
     result = asyncio.run(measure(args.repeats, args.idle))
     result["machine"] = machine()
-    print(f"{'mode':<28} {'first launch':>12} {'next launch':>11} {'idle RSS':>9} {'devnet RSS':>10}")
+    print(f"{'mode':<28} {'first launch':>12} {'next launch':>11} {'idle RSS':>9} {'anvil':>7} {'local model':>11} "
+          f"{'other':>7}")
     for m in result["modes"]:
+        kids = m["children_rss_mb"]
         print(f"{m['mode']:<28} {m['first_ready_s']:>11.2f}s {m['next_ready_s']:>10.2f}s "
-              f"{m['idle_rss_mb']:>6.0f} MB {m['devnet_rss_mb']:>7.0f} MB")
+              f"{m['idle_rss_mb']:>6.0f} MB {kids['anvil']:>4.0f} MB {kids['local model']:>8.0f} MB "
+              f"{kids['other']:>4.0f} MB")
+    for m in result["modes"]:
+        last = m["runs"][-1]["children"]
+        print(f"{m['mode']} children, last launch (model file {m['model_file_mb'] or 0:.0f} MB): " + "; ".join(
+            f"{c['role']} ({c['command']}) RSS {c['rss_mb']:.0f} MB, PSS {c['pss_mb']:.0f} MB" for c in last))
     for m in result["modes"]:
         if "first_usable_s" in m:
             print(f"{m['mode']}: usable window ({m['usable_view']}) first launch {m['first_usable_s']:.2f}s, next "
