@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ USER_KEY_TTL_S = 30 * 24 * 3600
 """A consumer key unused for this long is dropped (the consumer sends it again with its next session.request)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PromptStats:
     """What one prompt cost, as it goes into the closeout receipt (spec §5.4)."""
 
@@ -35,7 +34,6 @@ class PromptStats:
 
 
 MAX_REMEMBERED_PROMPTS = 4096  # per session: far more prompts than a session's lifetime holds in practice
-RECENT_PROMPTS = 64  # per-prompt stats kept per session; the receipt uses the totals
 
 
 @dataclass
@@ -63,9 +61,9 @@ class SessionState:
     session: Session
     bid: Bid
     fetched_at: float
-    # The newest prompts' stats (for diagnostics) and running totals of all of them (for the closeout receipt):
-    # a long session's memory stays constant however many prompts it serves.
-    prompts: deque[PromptStats] = field(default_factory=lambda: deque(maxlen=RECENT_PROMPTS))
+    # Running totals of every prompt (for the closeout receipt) and the newest prompt's own stats (diagnostics):
+    # a session's stats take the same memory however many prompts it serves.
+    last_prompt: PromptStats | None = None
     totals: PromptTotals = field(default_factory=lambda: PromptTotals())
     last_activity: float | None = None
     reported: bool = False  # a report was signed: the consumer is closing it, so re-read the chain before serving
@@ -147,7 +145,7 @@ class SessionStore:
     def record_prompt(self, session_id: bytes, stats: PromptStats) -> None:
         state = self._sessions.get(session_id)
         if state is not None:
-            state.prompts.append(stats)
+            state.last_prompt = stats
             state.totals.add(stats)
             state.last_activity = self._clock()
 

@@ -102,8 +102,8 @@ async def prompt_through_provider(devnet: Devnet, backend_url: str, congested_s:
         session_id = await devnet.open_session(user, res.approval, res.approval_sig)
         responses = await c.exchange(server.address[1], c.prompt(user.signer, session_id, CHAT))
         state = controller.store.get(session_id)
-    assert state is not None
-    return c.open_answer(responses, user.signer, res.pub_key).items, state.prompts[0].output_tokens
+    assert state is not None and state.last_prompt is not None
+    return c.open_answer(responses, user.signer, res.pub_key).items, state.last_prompt.output_tokens
 
 
 async def test_a_provider_that_is_behind_relays_the_backlog_as_one_chunk_and_counts_every_token(

@@ -13,7 +13,6 @@ from app.router.provider.sessions import (
     ENDED_GRACE_S,
     MAX_REMEMBERED_PROMPTS,
     PENDING_TTL_S,
-    RECENT_PROMPTS,
     USER_KEY_TTL_S,
     PromptStats,
     SessionStore,
@@ -95,7 +94,7 @@ def test_prune_forgets_ended_sessions_stale_activity_and_unused_keys(store: Sess
     kept = store.get(bytes([2]) * 32)
     assert kept is not None
     assert kept.last_activity is None
-    assert list(kept.prompts) == [PromptStats(10, 1000, 1, 2)]  # stats stay for the closing report
+    assert kept.last_prompt == PromptStats(10, 1000, 1, 2)  # stats stay for the closing report
     assert kept.totals.count == 1 and kept.totals.output_tokens == 2
     assert store.user_key(USER.upper().replace("0X", "0x")) is not None  # keyed case-insensitively
     clock.now += USER_KEY_TTL_S + 1
@@ -122,13 +121,13 @@ def test_a_malleated_copy_of_an_accepted_signature_is_a_replay_too(store: Sessio
     assert not state.first_use(r + b"\xee" * 32 + b"\x1c")  # same r, s negated and v flipped
 
 
-def test_a_long_session_keeps_totals_for_its_receipt_and_only_recent_prompt_stats(store: SessionStore) -> None:
+def test_a_long_session_keeps_totals_for_its_receipt_and_only_the_last_prompts_stats(store: SessionStore) -> None:
     store.put(*session(1, T0 + 600))
-    for i in range(RECENT_PROMPTS * 3):
+    n = 200
+    for i in range(n):
         store.record_prompt(bytes([1]) * 32, PromptStats(ttft_ms=i, tps_scaled1000=1000, input_tokens=2,
                                                           output_tokens=5))
     state = store.get(bytes([1]) * 32)
     assert state is not None
-    n = RECENT_PROMPTS * 3
     assert (state.totals.count, state.totals.ttft_ms, state.totals.output_tokens) == (n, n * (n - 1) // 2, 5 * n)
-    assert len(state.prompts) == RECENT_PROMPTS and state.prompts[-1].ttft_ms == n - 1
+    assert state.last_prompt == PromptStats(ttft_ms=n - 1, tps_scaled1000=1000, input_tokens=2, output_tokens=5)

@@ -40,6 +40,9 @@ async def test_smollm2_answer_streams_through_the_provider_encrypted_to_the_cons
     assert answer.error is None
     assert c.text_of(answer).strip()
     assert answer.items[-1] == "[DONE]"
-    [stats] = controller.store.get(session_id).prompts  # type: ignore[union-attr]
+    state = controller.store.get(session_id)
+    assert state is not None and state.totals.count == 1
+    stats = state.last_prompt
+    assert stats is not None
     assert 0 < stats.output_tokens <= 24
     assert stats.ttft_ms > 0
