@@ -337,13 +337,21 @@ def _startup(res: Results) -> list[Row]:
         else:
             rows.append(Row(f"cold start to the HTTP API, {mode}{stale}",
                             f"{m['next_ready_s']:.2f} s (first launch with devnet deploy {m['first_ready_s']:.2f} s)"))
-        rows.append(Row(f"idle RSS, {mode}{stale}", f"{m['idle_rss_mb']:.0f} MB (+ anvil {m['devnet_rss_mb']:.0f} MB)",
+        rows.append(Row(f"idle RSS, {mode}{stale}", f"{m['idle_rss_mb']:.0f} MB ({_children(m)})",
                         "≤ 250 MB", m["idle_rss_mb"] <= 250))
     if data and data.get("dist"):
         d = data["dist"]
         rows.append(Row(f"frozen app size (dist/){stale}",
                         f"{d['folder_mb']:.0f} MB folder, executable {d['executable_mb']:.1f} MB"))
     return rows
+
+
+def _children(mode: dict[str, Any]) -> str:
+    """The devnet's own processes beside the app, by role (older results only have their sum)."""
+    by_role = mode.get("children_rss_mb")
+    if not by_role:
+        return f"+ devnet processes {mode['devnet_rss_mb']:.0f} MB"
+    return "+ " + ", ".join(f"{role} {mb:.0f} MB" for role, mb in by_role.items() if mb)
 
 
 SECTIONS: list[Callable[[Results], list[Row]]] = [_relay, _concurrency, _fuzz, _codec_rating, _gui, _startup]
