@@ -7,8 +7,11 @@ number of requests served. Its pid is what the parent samples for RSS and what p
 For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
 backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
 ``BENCH_TRACEMALLOC=N`` traces allocations: a snapshot N seconds after start (past warm-up) and one at the end;
-the 15 source lines whose live memory grew most between them are printed to stderr (where the RSS goes).
+the total change and the 15 sites whose live memory grew most between them are printed to stderr (where the RSS
+goes).
 ``BENCH_MALLOC_STATS=1`` prints pymalloc's arena statistics at start and end (``sys._debugmallocstats``).
+``BENCH_MEMORY_PROBE=S`` prints a JSON line to stderr every S seconds splitting the RSS: anonymous vs file-backed
+pages (/proc), glibc's heap in use / free / mmapped (``mallinfo2``), live pymalloc blocks and gc-tracked objects.
 ``--cpu N`` pins the process to CPU N before any thread starts (the concurrency benchmark's ``--own-core``).
 ``BENCH_SLOW_CALLBACKS=1`` reports the loop callbacks that used more than 20 ms of CPU, with the coroutine and line
 each task step stopped at and whether a GC pass ran inside: asyncio's debug mode (``slow_callback_duration``)
@@ -22,11 +25,13 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import json
 import logging
 import os
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
@@ -81,10 +86,43 @@ async def _trace_growth(after_s: float) -> None:
         await asyncio.Event().wait()
     finally:
         last = tracemalloc.take_snapshot()
-        for stat in last.compare_to(first, "traceback")[:15]:
+        diffs = last.compare_to(first, "traceback")
+        grown = sorted((d for d in diffs if d.size_diff > 0), key=lambda d: d.size_diff, reverse=True)
+        print(f"traced: {sum(d.size_diff for d in diffs) / 1024:+.1f} KiB, {sum(d.count_diff for d in diffs):+d} blocks"
+              f" in all; {sum(d.size_diff for d in grown) / 1024:+.1f} KiB in the {len(grown)} sites that grew",
+              file=sys.stderr)
+        for stat in grown[:15]:
             print(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+8d} blocks", file=sys.stderr)
             for line in stat.traceback.format()[-8:]:
                 print("    " + line, file=sys.stderr)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def memory_breakdown() -> dict[str, float]:
+    """Where this process's resident memory is, in MB (Linux/glibc)."""
+    mb = 1024 * 1024
+    status = {k: int(v.split()[0]) / 1024 for k, v in
+              (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
+               if line.startswith("Rss"))}
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    return {**{k.lower(): round(v, 1) for k, v in status.items()},
+            "malloc_in_use": round(info.uordblks / mb, 1), "malloc_free": round(info.fordblks / mb, 1),
+            "malloc_mmapped": round(info.hblkhd / mb, 1), "malloc_arena": round(info.arena / mb, 1),
+            "pymalloc_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects())}
+
+
+async def _probe_memory(every_s: float) -> None:
+    started = time.monotonic()
+    while True:
+        print(json.dumps({"t": round(time.monotonic() - started), **memory_breakdown()}), file=sys.stderr, flush=True)
+        await asyncio.sleep(every_s)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -109,11 +147,15 @@ async def main(args: argparse.Namespace) -> None:
         monitor.start()
         trace = asyncio.ensure_future(_trace_growth(float(os.environ["BENCH_TRACEMALLOC"]))) \
             if os.environ.get("BENCH_TRACEMALLOC") else None
+        probe = asyncio.ensure_future(_probe_memory(float(os.environ["BENCH_MEMORY_PROBE"]))) \
+            if os.environ.get("BENCH_MEMORY_PROBE") else None
         announce({"port": server.address[1], "rss_mb": rss_mb()})
         try:
             await wait_for_stdin_eof()
         finally:
             await monitor.stop()
+            if probe is not None:
+                probe.cancel()
             if trace is not None:
                 trace.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
