@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from app.devnet.accounts import DEFAULT_CHAIN_ID
+from app.devnet.chain_node import ChainNode
 from app.devnet.tester_format import RpcError
 from app.errors import DevnetError
 
@@ -93,3 +95,13 @@ class TesterRpcServer:
 def _error_reply(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
+
+
+async def start_in_process(*, chain_id: int = DEFAULT_CHAIN_ID) -> ChainNode:
+    """The same chain served from this process: for tests that want a fresh chain without a child's ~0.7 s start.
+
+    The app never uses it: py-evm would hold this process's GIL (the app starts the child, see tester_process).
+    """
+    server = TesterRpcServer(chain_id)
+    url = await server.start()
+    return ChainNode(url, chain_id, "eth-tester", persistent=False, _stopper=server.stop)

@@ -17,6 +17,7 @@ from app.devnet import tester_process
 from app.devnet.accounts import DEV_BALANCE_WEI, dev_addresses
 from app.devnet.tester_main import serve
 from app.devnet.tester_process import READY_PREFIX, SERVE_FLAG, child_command, start_eth_tester
+from app.devnet.tester_server import start_in_process
 from app.errors import DevnetError
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -165,3 +166,15 @@ def test_the_child_announces_its_url_and_exits_cleanly_on_sigterm() -> None:
 def test_the_child_refuses_a_chain_id_that_is_not_positive(capsys: pytest.CaptureFixture[str]) -> None:
     assert serve(["--chain-id", "0"]) == 2
     assert "chain id must be a positive integer" in capsys.readouterr().err
+
+
+async def test_the_in_process_variant_for_tests_serves_the_same_chain_without_a_child() -> None:
+    node = await start_in_process()
+    try:
+        assert node.pid is None
+        assert int(await result(node.rpc_url, "eth_chainId"), 16) == 31337
+        balance = await result(node.rpc_url, "eth_getBalance", dev_addresses()[9], "latest")
+        assert int(balance, 16) == DEV_BALANCE_WEI
+    finally:
+        await node.stop()
+    assert not node.running
