@@ -127,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                             name="load key libraries"))
 
         entry.currentChanged.connect(warm_key_libraries)
+        controller.main_shown.connect(gc_guard.freeze_startup_heap_soon)
         controller.start()
         await controller.done.wait()
 

@@ -6,7 +6,13 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.heap import freeze_startup_heap
+
 COLLECT_INTERVAL_MS = 2_000
+FREEZE_DELAY_MS = 5_000
+"""After the main window shows: long enough for its first refresh to settle, so its transient objects are gone."""
+OLDER_EVERY = 10
+"""Collect a generation once the younger one was collected this often since (CPython's own default thresholds)."""
 
 
 class MainThreadGc(QObject):
@@ -27,8 +33,14 @@ class MainThreadGc(QObject):
         self.timer.start()
 
     def collect(self) -> int:
-        """Collect the youngest generation cheaply most of the time; everything when asked explicitly."""
-        return gc.collect(0) + (gc.collect() if gc.get_count()[1] > 10 else 0)
+        """Collect generation by generation, as automatic GC would: a full pass only every OLDER_EVERY² ticks."""
+        _, young_passes, middle_passes = gc.get_count()
+        generation = 2 if middle_passes >= OLDER_EVERY else 1 if young_passes >= OLDER_EVERY else 0
+        return gc.collect(generation)
+
+    def freeze_startup_heap_soon(self, delay_ms: int = FREEZE_DELAY_MS) -> None:
+        """Once the main window is up: take what start-up built out of every later full pass (see app.heap)."""
+        QTimer.singleShot(delay_ms, self, lambda: freeze_startup_heap(collect_first=True))
 
     def stop(self) -> None:
         """Collect once more and give automatic GC back (tests, shutdown)."""

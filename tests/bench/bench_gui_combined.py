@@ -63,6 +63,7 @@ from app.gui.marketplace.pane import MarketplacePane
 from app.gui.part2_wiring import Part2
 from app.gui.refcount_guard import pin_singletons
 from app.gui.wallet_model import WalletModel
+from app.heap import freeze_startup_heap
 from app.wallet.secret import WalletSecret
 from tests.bench.bench_chat_view import FrameProbe, PacedBackend
 from tests.bench.bench_dashboard_stall import _prepare
@@ -402,6 +403,7 @@ async def measure(profile: Path | None, time_callbacks: bool) -> dict[str, Any]:
         provider: Child | None = None
         try:
             rig = await _rig(services, data_dir)
+            freeze_startup_heap(collect_first=True)  # as the app does once its main window is up
             rows = await _rows(rig, "view only", rig.view_only, rig.view_meter, profile, time_callbacks)
             sessions = [await _open_on(rig)]
             rows += await _rows(rig, IN_PROCESS, rig.routed, rig.routed_meter, profile, time_callbacks)

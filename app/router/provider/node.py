@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 
@@ -11,6 +10,7 @@ from app.config.models_config import ModelsConfig
 from app.config.settings import Settings
 from app.errors import AppError
 from app.events import EventBus, ServiceState
+from app.heap import freeze_startup_heap
 from app.router.ports import ChainInfo, MarketplacePort
 from app.router.provider.backend_pool import BackendPool
 from app.router.provider.backends import DEFAULT_LLM_TIMEOUT
@@ -36,23 +36,6 @@ class ProviderState:
     NOT_PROVIDER = "not a provider"
     RUNNING = "running"
     FAILED = "failed"
-
-
-_heap_frozen = False
-
-
-def freeze_startup_heap() -> None:
-    """Move everything alive now out of the cyclic collector's generations (``gc.freeze``), once per process.
-
-    What exists when the first node starts (imported modules, config, the chain client) lives as long as the
-    process; frozen, it is no longer walked by every full collection, which then only sees what serving allocates.
-    A gen-2 pass over the startup heap stalled the provider's loop for 0.27-0.36 s in the 100-session benchmark.
-    Once only: a later freeze would also pin whatever garbage cycles exist by then.
-    """
-    global _heap_frozen
-    if not _heap_frozen:
-        _heap_frozen = True
-        gc.freeze()
 
 
 class ProviderNode:
