@@ -161,7 +161,7 @@ async def start_anvil(
     if path is None:
         raise DevnetError(
             "anvil was not found (ANVIL_PATH, PATH, the app bundle, packaging/npm). Install Foundry's anvil "
-            "or set ANVIL_PATH; the app falls back to the slower in-process chain otherwise."
+            "or set ANVIL_PATH; the app falls back to the slower eth-tester chain otherwise."
         )
     _validate(path)
     binary = native_binary(path)

@@ -1,5 +1,6 @@
-"""The in-process fallback chain: eth-tester/py-evm behind a JSON-RPC method table that mirrors anvil's answers.
+"""The fallback chain: eth-tester/py-evm behind a JSON-RPC method table that mirrors anvil's answers.
 
+The app runs it in a child process of its own (tester_process), so py-evm never holds the GUI's GIL.
 Everything here is synchronous and must run on one worker thread (py-evm state is not thread-safe).
 """
 

@@ -11,7 +11,8 @@ import pytest
 from app.chain.client import ChainClient
 from app.chain.tx import EscalationPolicy
 from app.devnet.chain_node import ChainNode
-from app.devnet.node import find_anvil, start_anvil, start_eth_tester
+from app.devnet.node import find_anvil, start_anvil
+from app.devnet.tester_server import start_in_process
 from app.wallet.signer import KeySigner
 from tests.chain.flaky_proxy import FlakyProxy
 
@@ -69,7 +70,9 @@ async def start_anvil_node() -> Node:
 async def start_engine(engine: str) -> Node:
     if engine == "anvil":
         return await start_anvil_node()
-    chain = await start_eth_tester()
+    # The chain client's tests need the engine, not its process (tests/devnet covers the child): in this process
+    # a fresh chain is ~0.7 s quicker, over a hundred times in the suite.
+    chain = await start_in_process()
     return Node(chain.rpc_url, chain.chain_id, "eth-tester", chain)
 
 
