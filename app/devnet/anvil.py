@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
-import collections
-import contextlib
 import logging
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from app.devnet.accounts import DEFAULT_CHAIN_ID, DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from app.devnet.chain_node import ChainNode
-from app.devnet.child import die_with_parent_hook
+from app.devnet.child import OutputReader, die_with_parent_hook, live_children, terminate
 from app.devnet.rpc import wait_until_answering
 from app.errors import DevnetError
 
@@ -28,11 +23,6 @@ _LISTENING = re.compile(r"Listening on (\d+\.\d+\.\d+\.\d+):(\d+)")
 _STARTUP_TIMEOUT = 30.0  # loading a large state file takes a few seconds; a healthy start is ~0.1 s
 _STOP_TIMEOUT = 10.0  # anvil dumps its state on SIGTERM; give it time before SIGKILL
 _STATE_INTERVAL_S = 5  # periodic dumps, so a crash of the whole machine loses at most a few seconds
-
-# Every anvil we started and have not stopped yet: terminated at interpreter exit.
-_live: set[subprocess.Popen[str]] = set()
-_live_lock = threading.Lock()
-
 
 def find_anvil() -> Path | None:
     """Locate anvil: ``ANVIL_PATH``, then ``PATH``, then next to a frozen executable, then the repo's npm install.
@@ -83,48 +73,14 @@ def _validate(path: Path) -> None:
         )
 
 
-class _OutputReader(threading.Thread):
-    """Drains anvil's output (so its pipe never fills) and reports the listening address once.
+def _listening_address(line: str) -> tuple[str, int] | None:
+    match = _LISTENING.search(line)
+    return (match.group(1), int(match.group(2))) if match else None
 
-    The banner lists the dev private keys; they are public test keys, but we still never log it: only the
-    last lines are kept in memory for error messages, and lines after startup go to the debug log.
-    """
 
-    def __init__(self, proc: subprocess.Popen[str], loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(name=f"anvil-output-{proc.pid}", daemon=True)
-        self._proc = proc
-        self._loop = loop
-        self.listening: asyncio.Future[tuple[str, int]] = loop.create_future()
-        self.tail: collections.deque[str] = collections.deque(maxlen=12)
-
-    def _resolve(self, value: tuple[str, int] | None) -> None:
-        if self.listening.done():
-            return
-        if value is None:
-            self.listening.set_exception(EOFError())
-        else:
-            self.listening.set_result(value)
-
-    def run(self) -> None:
-        assert self._proc.stdout is not None
-        started = False
-        for raw in self._proc.stdout:
-            line = raw.rstrip()
-            if started:
-                log.debug("anvil: %s", line)
-                continue
-            if not line.startswith(("(", "0x")):  # skip the account and key lists
-                self.tail.append(line)
-            match = _LISTENING.search(line)
-            if match:
-                started = True
-                self._call(self._resolve, (match.group(1), int(match.group(2))))
-        self._proc.stdout.close()
-        self._call(self._resolve, None)
-
-    def _call(self, fn: object, arg: object) -> None:
-        with contextlib.suppress(RuntimeError):  # loop already closed: nobody is waiting any more
-            self._loop.call_soon_threadsafe(fn, arg)  # type: ignore[arg-type]
+def _worth_quoting(line: str) -> bool:
+    # The banner lists the dev accounts and private keys: public test keys, but never quoted or logged anyway.
+    return bool(line.strip()) and not line.startswith(("(", "0x"))
 
 
 def _spawn(binary: Path, args: list[str]) -> subprocess.Popen[str]:
@@ -175,12 +131,12 @@ async def start_anvil(
 
     loop = asyncio.get_running_loop()
     proc = _spawn(binary, args)
-    with _live_lock:
-        _live.add(proc)
-    reader = _OutputReader(proc, loop)
+    live_children.add(proc, _STOP_TIMEOUT)
+    reader = OutputReader(proc, loop, "anvil", _listening_address, keep=_worth_quoting,
+                          after_ready=lambda line: log.debug("anvil: %s", line))
     reader.start()
     try:
-        host, port = await asyncio.wait_for(reader.listening, _STARTUP_TIMEOUT)
+        host, port = await asyncio.wait_for(reader.ready, _STARTUP_TIMEOUT)
         url = f"http://{host}:{port}"
         answered_id = await wait_until_answering(url, within=_STARTUP_TIMEOUT)
     except (EOFError, TimeoutError, DevnetError) as e:
@@ -200,8 +156,10 @@ async def start_anvil(
     return ChainNode(url, chain_id, "anvil", state_path is not None, pid=proc.pid, _stopper=stop)
 
 
-def _startup_failure(binary: Path, state_path: Path | None, reader: _OutputReader, cause: BaseException) -> str:
-    last = " | ".join(line for line in reader.tail if line.strip())[-600:]
+def _startup_failure(
+    binary: Path, state_path: Path | None, reader: OutputReader[tuple[str, int]], cause: BaseException
+) -> str:
+    last = reader.tail_text()
     if isinstance(cause, TimeoutError):
         return f"anvil ({binary}) did not start within {_STARTUP_TIMEOUT:.0f} s. Last output: {last or 'none'}"
     if state_path is not None and state_path.exists() and "state" in last.lower():
@@ -213,30 +171,4 @@ def _startup_failure(binary: Path, state_path: Path | None, reader: _OutputReade
 
 
 async def _terminate(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM (anvil dumps its state), wait, then SIGKILL if it hangs."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(proc.wait, _STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            log.warning("anvil (pid %d) ignored SIGTERM for %.0f s; killing it", proc.pid, _STOP_TIMEOUT)
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
-    with _live_lock:
-        _live.discard(proc)
-
-
-@atexit.register
-def _terminate_all_at_exit() -> None:
-    with _live_lock:
-        procs = list(_live)
-        _live.clear()
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    await terminate(proc, "anvil", _STOP_TIMEOUT)  # SIGTERM: anvil dumps its state, so it gets a longer grace

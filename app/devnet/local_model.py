@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import importlib.util
 import logging
 import os
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import aiohttp
 
-from app.devnet.child import die_with_parent_hook, free_port
+from app.devnet.child import die_with_parent_hook, free_port, live_children, terminate
 from app.devnet.model_process import NOT_BUNDLED_MESSAGE, is_frozen, server_command
 from app.errors import DevnetError
 from app.paths import log_dir
@@ -33,9 +31,6 @@ _SERVER_MODULES = ("llama_cpp", "uvicorn", "sse_starlette", "starlette_context",
 _STARTUP_TIMEOUT = 60.0  # loading 135M weights takes ~1 s; a cold disk cache or a busy CPU, much longer
 _STOP_TIMEOUT = 5.0
 
-# Every server we started and have not stopped: terminated at interpreter exit.
-_live: set[subprocess.Popen[bytes]] = set()
-_live_lock = threading.Lock()
 
 
 def bundled_gguf() -> Path | None:
@@ -185,21 +180,12 @@ class LocalModelServer:
         proc = self._proc
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                await asyncio.to_thread(proc.wait, _STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                log.warning("local model server (pid %d) ignored SIGTERM; killing it", proc.pid)
-                proc.kill()
-                await asyncio.to_thread(proc.wait)
+        await terminate(proc, "local model server", _STOP_TIMEOUT)
         self._forget()
 
     def _forget(self) -> None:
-        with _live_lock:
-            if self._proc is not None:
-                _live.discard(self._proc)
+        if self._proc is not None:
+            live_children.discard(self._proc)
         self._proc = None
         self.port = None
 
@@ -240,8 +226,7 @@ class LocalModelServer:
                 )
             except OSError as e:
                 raise DevnetError(f"could not start the local model server: {e.strerror or e}") from e
-        with _live_lock:
-            _live.add(proc)
+        live_children.add(proc, _STOP_TIMEOUT)
         return proc
 
     async def _wait_ready(self, log_path: Path) -> None:
@@ -288,18 +273,3 @@ def _tail(path: Path, lines: int = 3) -> str:
     except OSError:
         return ""
     return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())[-600:]
-
-
-@atexit.register
-def _terminate_all_at_exit() -> None:
-    with _live_lock:
-        procs = list(_live)
-        _live.clear()
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()

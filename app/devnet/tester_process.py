@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
-import collections
-import contextlib
 import logging
 import os
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from app.devnet.accounts import DEFAULT_CHAIN_ID
 from app.devnet.chain_node import ChainNode
-from app.devnet.child import die_with_parent_hook
+from app.devnet.child import OutputReader, die_with_parent_hook, live_children, terminate
 from app.devnet.model_process import is_frozen
 from app.devnet.rpc import wait_until_answering
 from app.errors import DevnetError
@@ -31,12 +26,7 @@ READY_PREFIX = "eth-tester listening on "
 """The child prints this, then its URL, on stdout once it answers JSON-RPC."""
 
 STARTUP_TIMEOUT = 60.0  # a healthy start (py-evm import + genesis) is ~1 s; a loaded CI machine needs far more
-_STOP_TIMEOUT = 5.0  # nothing to save (not persistent): a short grace, then SIGKILL
-
-# Every child we started and have not stopped yet: terminated at interpreter exit.
-_live: set[subprocess.Popen[str]] = set()
-_live_lock = threading.Lock()
-
+_NAME = "eth-tester"
 
 def child_command(chain_id: int) -> list[str]:
     """The command that serves the chain: ``python -m app.devnet.tester_main``, or the frozen app re-run.
@@ -59,46 +49,6 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
-class _OutputReader(threading.Thread):
-    """Drains the child's output (so its pipe never fills), reports its URL once, keeps a tail for errors."""
-
-    def __init__(self, proc: subprocess.Popen[str], loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(name=f"eth-tester-output-{proc.pid}", daemon=True)
-        self._proc = proc
-        self._loop = loop
-        self.ready: asyncio.Future[str] = loop.create_future()
-        self.tail: collections.deque[str] = collections.deque(maxlen=12)
-
-    def _resolve(self, url: str | None) -> None:
-        if self.ready.done():
-            return
-        if url is None:
-            self.ready.set_exception(EOFError())
-        else:
-            self.ready.set_result(url)
-
-    def run(self) -> None:
-        assert self._proc.stdout is not None
-        started = False
-        for raw in self._proc.stdout:
-            line = raw.rstrip()
-            if started:
-                if line.strip():
-                    log.warning("eth-tester: %s", line)  # the child prints only warnings and errors
-                continue
-            if line.startswith(READY_PREFIX):
-                started = True
-                self._call(line[len(READY_PREFIX) :].strip())
-            elif line.strip():
-                self.tail.append(line)
-        self._proc.stdout.close()
-        self._call(None)
-
-    def _call(self, url: str | None) -> None:
-        with contextlib.suppress(RuntimeError):  # loop already closed: nobody is waiting any more
-            self._loop.call_soon_threadsafe(self._resolve, url)
-
-
 def _spawn(command: list[str]) -> subprocess.Popen[str]:
     # Spawned on the loop thread, not a worker: PDEATHSIG fires when the *thread* that forked exits.
     try:
@@ -119,8 +69,7 @@ def _spawn(command: list[str]) -> subprocess.Popen[str]:
             f"Could not start the eth-tester chain process ({command[0]}): {e.strerror or e}. Reinstall the app, "
             "or install Foundry's anvil (set ANVIL_PATH) so the devnet uses it instead."
         ) from e
-    with _live_lock:
-        _live.add(proc)
+    live_children.add(proc)
     return proc
 
 
@@ -131,34 +80,43 @@ async def start_eth_tester(*, chain_id: int = DEFAULT_CHAIN_ID, startup_timeout:
     """
     loop = asyncio.get_running_loop()
     proc = _spawn(child_command(chain_id))
-    reader = _OutputReader(proc, loop)
+    reader = OutputReader(proc, loop, _NAME, _ready_url, after_ready=_log_child_line)
     reader.start()
     try:
         url = await asyncio.wait_for(reader.ready, startup_timeout)
         answered_id = await wait_until_answering(url, within=startup_timeout)
     except (EOFError, TimeoutError, DevnetError) as e:
-        await _terminate(proc)
+        await terminate(proc, _NAME)
         raise DevnetError(_startup_failure(proc, reader, e, startup_timeout)) from None
     except BaseException:
-        await _terminate(proc)
+        await terminate(proc, _NAME)
         raise
     if answered_id != chain_id:
-        await _terminate(proc)
+        await terminate(proc, _NAME)
         raise DevnetError(
             f"The eth-tester chain reports chain id {answered_id}, expected {chain_id}. Reinstall the app."
         )
     log.info("eth-tester chain %d served on %s (pid %d, not persistent)", chain_id, url, proc.pid)
 
     async def stop() -> None:
-        await _terminate(proc)
+        await terminate(proc, _NAME)
 
     return ChainNode(url, chain_id, "eth-tester", persistent=False, pid=proc.pid, _stopper=stop)
 
 
+def _ready_url(line: str) -> str | None:
+    return line[len(READY_PREFIX) :].strip() if line.startswith(READY_PREFIX) else None
+
+
+def _log_child_line(line: str) -> None:
+    if line.strip():
+        log.warning("eth-tester: %s", line)  # the child prints only warnings and errors
+
+
 def _startup_failure(
-    proc: subprocess.Popen[str], reader: _OutputReader, cause: BaseException, timeout: float
+    proc: subprocess.Popen[str], reader: OutputReader[str], cause: BaseException, timeout: float
 ) -> str:
-    last = " | ".join(reader.tail)[-600:] or "no output"
+    last = reader.tail_text() or "no output"
     fix = "Reinstall the app, or install Foundry's anvil (set ANVIL_PATH) so the devnet uses it instead."
     if isinstance(cause, TimeoutError):
         return (
@@ -168,33 +126,3 @@ def _startup_failure(
     if isinstance(cause, DevnetError):
         return f"The eth-tester chain started but does not answer JSON-RPC ({cause.user_message}). {fix}"
     return f"The eth-tester chain process exited during start-up (exit code {proc.returncode}): {last}. {fix}"
-
-
-async def _terminate(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM (the child shuts its server down), wait, then SIGKILL if it hangs; always reaps it."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(proc.wait, _STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            log.warning("eth-tester (pid %d) ignored SIGTERM for %.0f s; killing it", proc.pid, _STOP_TIMEOUT)
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
-    with _live_lock:
-        _live.discard(proc)
-
-
-@atexit.register
-def _terminate_all_at_exit() -> None:
-    with _live_lock:
-        procs = list(_live)
-        _live.clear()
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()

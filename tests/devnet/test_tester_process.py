@@ -15,6 +15,7 @@ from devnet_rpc import pid_alive, result
 
 from app.devnet import tester_process
 from app.devnet.accounts import DEV_BALANCE_WEI, dev_addresses
+from app.devnet.child import live_children
 from app.devnet.tester_main import serve
 from app.devnet.tester_process import READY_PREFIX, SERVE_FLAG, child_command, start_eth_tester
 from app.devnet.tester_server import start_in_process
@@ -99,13 +100,14 @@ async def test_a_broken_eth_tester_install_fails_with_the_childs_error_and_the_f
     broken.mkdir()
     (broken / "__init__.py").write_text("raise ImportError('eth_tester is damaged (test)')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    running_before = len(live_children)
     with pytest.raises(DevnetError) as caught:
         await start_eth_tester()
     message = caught.value.user_message
     assert "eth-tester chain process exited during start-up (exit code 1)" in message
     assert "eth_tester is damaged (test)" in message  # the child's own words, from its stderr
     assert "Reinstall the app" in message and "ANVIL_PATH" in message
-    assert not tester_process._live  # nothing left running
+    assert len(live_children) == running_before  # nothing left running
 
 
 async def test_a_child_that_never_answers_times_out_with_its_output_and_is_killed(
