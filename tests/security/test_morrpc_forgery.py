@@ -15,7 +15,8 @@ from app.router.morrpc import signing
 from app.router.morrpc.envelope import encode_request
 from app.router.morrpc.messages import SessionPromptReq
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
-from app.router.provider.controller import ERR_REPLAYED_PROMPT, ProviderController
+from app.router.provider import sessions as provider_sessions
+from app.router.provider.controller import ERR_REPLAYED_PROMPT, ERR_STALE_PROMPT, ProviderController
 from app.router.provider.server import MorRpcServer
 from tests.chain.protocol_env import Party
 from tests.router.provider import morrpc_consumer as c
@@ -138,6 +139,24 @@ async def test_prompt_replayed_while_the_session_is_open_is_refused_and_fresh_pr
     fresh = c.prompt(user.signer, session_id, CHAT, timestamp=c.now_ms() + 1)
     assert c.text_of(c.open_answer(await c.exchange(port(provider), fresh), user.signer, provider_key))
     assert len(backend.requests) == 2
+
+
+async def test_a_prompt_replayed_after_the_replay_window_let_it_go_is_refused_by_its_timestamp(
+    chain: Devnet, provider: Provider, backend: OpenAIBackendServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provider_sessions, "REPLAY_WINDOW", 2)  # the real window is 32 prompts
+    user = chain.protocol.user
+    session_id, provider_key, _, _ = await open_session(chain, provider, user)
+    captured = c.prompt(user.signer, session_id, CHAT, timestamp=c.now_ms())
+    assert c.text_of(c.open_answer(await c.exchange(port(provider), captured), user.signer, provider_key))
+    for step in range(1, 4):  # the consumer goes on; the captured prompt drops out of the remembered ones
+        later = c.prompt(user.signer, session_id, CHAT, timestamp=c.now_ms() + step)
+        assert c.text_of(c.open_answer(await c.exchange(port(provider), later), user.signer, provider_key))
+    served = len(backend.requests)
+
+    assert c.only_error(await c.exchange(port(provider), captured)) == ERR_STALE_PROMPT
+    assert len(backend.requests) == served
+    await still_serves(provider)
 
 
 async def test_cross_session_prompt_signed_by_another_known_user_is_refused(

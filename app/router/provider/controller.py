@@ -42,7 +42,7 @@ from app.router.provider.backends import BackendError, RequestStats
 from app.router.provider.capacity import has_capacity
 from app.router.provider.coalesce import coalesce
 from app.router.provider.server import Send
-from app.router.provider.sessions import PromptStats, SessionState, SessionStore
+from app.router.provider.sessions import PromptCheck, PromptStats, SessionState, SessionStore
 from app.router.provider.user_keys import UserKeyStore
 from app.signer import Signer
 
@@ -54,6 +54,10 @@ VERSION = f"morpheus-py/{__version__}"
 ERR_NOT_OUR_BID = "The bid belongs to another provider; request the session from that provider."
 ERR_NOT_OUR_SESSION = "The session belongs to another provider's bid; send its prompts to that provider."
 ERR_REPLAYED_PROMPT = "This exact signed prompt was already received (a replayed message); sign and send a new one."
+ERR_STALE_PROMPT = (
+    "This prompt is stamped no later than prompts this session already let go of (a replayed message, or the "
+    "consumer's clock went back); check the clock and send it again."
+)
 _U32 = (1 << 32) - 1
 CONGESTED_S = 0.01
 """When relaying a chunk (seal + send + one loop turn) takes this long or longer on average, the provider is behind
@@ -209,8 +213,11 @@ class ProviderController:
         # The consumer's timestamp (upstream's check) and our own clock: an old timestamp cannot revive a session.
         if session.ends_at * 1000 < max(req.timestamp, _now_ms()):
             raise RequestRefused(ERR_SESSION_EXPIRED)
-        if not state.first_use(req.signature):
+        verdict = state.check_prompt(req.signature, req.timestamp)
+        if verdict is PromptCheck.REPLAYED:
             raise RequestRefused(ERR_REPLAYED_PROMPT)
+        if verdict is PromptCheck.STALE:
+            raise RequestRefused(ERR_STALE_PROMPT)
         entry = self._entry(state.model_id)
         body = _chat_request(req.message)
         backend = self.backends.backend_for(entry)

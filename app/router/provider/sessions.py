@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.chain.records import Bid, Session
 
-__all__ = ["PendingApproval", "PromptStats", "PromptTotals", "SessionState", "SessionStore"]
+__all__ = ["PendingApproval", "PromptCheck", "PromptStats", "PromptTotals", "SessionState", "SessionStore"]
 
 ACTIVITY_WINDOW_S = 15 * 60
 """``idle_timeout`` capacity: a session counts while it had a prompt within this window (upstream: 15 min)."""
@@ -33,7 +34,17 @@ class PromptStats:
     output_tokens: int
 
 
-MAX_REMEMBERED_PROMPTS = 4096  # per session: far more prompts than a session's lifetime holds in practice
+REPLAY_WINDOW = 32
+"""Signed prompts remembered per session. Older ones are refused by their timestamp instead (see ``check_prompt``),
+so a session's memory stops growing after this many prompts, however long it runs."""
+
+
+class PromptCheck(enum.Enum):
+    """What the replay guard makes of a signed prompt."""
+
+    FRESH = "fresh"
+    REPLAYED = "replayed"  # this exact signed prompt was accepted before
+    STALE = "stale"  # stamped no later than a prompt the window already let go of: cannot be told from a replay
 
 
 @dataclass
@@ -68,25 +79,33 @@ class SessionState:
     last_activity: float | None = None
     reported: bool = False  # a report was signed: the consumer is closing it, so re-read the chain before serving
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    # The ``r`` values (first 16 bytes) of the signatures of the prompts accepted, oldest first (see ``first_use``).
-    answered: dict[bytes, None] = field(default_factory=dict, repr=False)
+    # The newest accepted prompts: the first 16 bytes of each signature's ``r`` -> its signed timestamp (ms).
+    answered: dict[bytes, int] = field(default_factory=dict, repr=False)
+    stale_before_ms: int = 0  # prompts stamped at or before this were let go of by the window: refused
 
-    def first_use(self, signature: bytes) -> bool:
-        """Remember a prompt's signature; False when this exact signed prompt was accepted before (a replay).
+    def check_prompt(self, signature: bytes, timestamp_ms: int) -> PromptCheck:
+        """Accept a signed prompt once (remembering it), or say why not.
 
         MOR-RPC has no nonces (spec §4.8): a captured prompt could be sent again while the session is open and
-        would cost the consumer another answer. Consumers sign each prompt afresh (new millisecond timestamp), so
-        an identical signature is never a legitimate retry. Keyed by the start of ``r``: a malleated copy of the
-        same signature (``s`` negated, ``v`` flipped) has the same ``r``, and 16 bytes of a curve point's x make a
-        collision between different prompts practically impossible. The newest ``MAX_REMEMBERED_PROMPTS`` are kept.
+        would cost the consumer another answer. Consumers sign each prompt afresh with a new millisecond timestamp
+        (covered by the signature), so an identical signature is never a legitimate retry. The newest
+        ``REPLAY_WINDOW`` prompts are remembered by the start of ``r`` (a malleated copy of a signature, ``s``
+        negated and ``v`` flipped, has the same ``r``; 16 bytes of a curve point's x never collide by chance).
+        When the oldest is let go, its timestamp becomes the floor: anything stamped at or before it is refused,
+        so forgetting it cannot re-open it to replay. The consumer's own clock sets both sides of that comparison,
+        so clock skew between the machines does not matter; only a consumer whose clock jumps back by more than
+        its last ``REPLAY_WINDOW`` prompts span is refused, until its clock passes the floor again.
         """
+        if timestamp_ms <= self.stale_before_ms:
+            return PromptCheck.STALE
         key = signature[:16]
         if key in self.answered:
-            return False
-        self.answered[key] = None
-        if len(self.answered) > MAX_REMEMBERED_PROMPTS:
-            del self.answered[next(iter(self.answered))]  # dicts keep insertion order: this is the oldest
-        return True
+            return PromptCheck.REPLAYED
+        self.answered[key] = timestamp_ms
+        if len(self.answered) > REPLAY_WINDOW:
+            oldest = min(self.answered, key=self.answered.__getitem__)
+            self.stale_before_ms = max(self.stale_before_ms, self.answered.pop(oldest))
+        return PromptCheck.FRESH
 
     @property
     def model_id(self) -> bytes:

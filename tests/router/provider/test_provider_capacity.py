@@ -11,9 +11,10 @@ from app.router.provider.sessions import (
     ACTIVITY_PRUNE_S,
     ACTIVITY_WINDOW_S,
     ENDED_GRACE_S,
-    MAX_REMEMBERED_PROMPTS,
     PENDING_TTL_S,
+    REPLAY_WINDOW,
     USER_KEY_TTL_S,
+    PromptCheck,
     PromptStats,
     SessionStore,
 )
@@ -102,23 +103,39 @@ def test_prune_forgets_ended_sessions_stale_activity_and_unused_keys(store: Sess
     assert store.user_key(USER) is None
 
 
-def test_a_session_remembers_its_prompt_signatures_newest_first_within_a_bound(store: SessionStore) -> None:
+def test_a_session_accepts_each_signed_prompt_once(store: SessionStore) -> None:
     state = store.put(*session(1, T0 + 600))
-    assert state.first_use(b"sig-0")
-    assert not state.first_use(b"sig-0")  # the same signed prompt again: a replay
-    for i in range(1, MAX_REMEMBERED_PROMPTS + 1):
-        assert state.first_use(f"sig-{i}".encode())
-    assert len(state.answered) == MAX_REMEMBERED_PROMPTS  # bounded: the oldest was forgotten
-    assert not state.first_use(f"sig-{MAX_REMEMBERED_PROMPTS}".encode())
+    assert state.check_prompt(b"sig-0", 1_000) is PromptCheck.FRESH
+    assert state.check_prompt(b"sig-0", 1_000) is PromptCheck.REPLAYED  # the same signed prompt again
+    assert state.check_prompt(b"sig-1", 999) is PromptCheck.FRESH  # a little out of order is fine
     # A refresh from the chain keeps what was answered.
-    assert store.put(*session(1, T0 + 600)) is state and not state.first_use(b"sig-1")
+    assert store.put(*session(1, T0 + 600)) is state
+    assert state.check_prompt(b"sig-1", 999) is PromptCheck.REPLAYED
+
+
+def test_prompts_the_window_let_go_of_are_refused_by_their_timestamp_and_memory_stays_bounded(
+    store: SessionStore,
+) -> None:
+    state = store.put(*session(1, T0 + 600))
+    for i in range(10 * REPLAY_WINDOW):
+        assert state.check_prompt(f"sig-{i}".encode(), 1_000 + i) is PromptCheck.FRESH
+    assert len(state.answered) == REPLAY_WINDOW  # a long session's memory does not grow
+    # The first prompt, captured and sent again long after: forgotten, but refused by its timestamp.
+    assert state.check_prompt(b"sig-0", 1_000) is PromptCheck.STALE
+    last_forgotten = 1_000 + 9 * REPLAY_WINDOW - 1
+    assert state.check_prompt(b"other", last_forgotten) is PromptCheck.STALE
+    assert state.check_prompt(b"other", last_forgotten + 1) is PromptCheck.FRESH  # a new prompt inside the window
+    # The newest remembered ones are replays; anything newer is served.
+    newest = 10 * REPLAY_WINDOW - 1
+    assert state.check_prompt(f"sig-{newest}".encode(), 1_000 + newest) is PromptCheck.REPLAYED
+    assert state.check_prompt(b"next", 1_000 + newest + 1) is PromptCheck.FRESH
 
 
 def test_a_malleated_copy_of_an_accepted_signature_is_a_replay_too(store: SessionStore) -> None:
     state = store.put(*session(1, T0 + 600))
     r, s_value = bytes(range(32)), b"\x11" * 32
-    assert state.first_use(r + s_value + b"\x1b")
-    assert not state.first_use(r + b"\xee" * 32 + b"\x1c")  # same r, s negated and v flipped
+    assert state.check_prompt(r + s_value + b"\x1b", 5) is PromptCheck.FRESH
+    assert state.check_prompt(r + b"\xee" * 32 + b"\x1c", 5) is PromptCheck.REPLAYED  # s negated, v flipped
 
 
 def test_a_long_session_keeps_totals_for_its_receipt_and_only_the_last_prompts_stats(store: SessionStore) -> None:
