@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import time
@@ -138,14 +139,16 @@ async def run_clients(n: int, seconds: float, tally: Tally, prompt: Any, tokens:
     await asyncio.gather(*(client(i) for i in range(n)))
 
 
-async def open_sessions(devnet: Devnet, port: int, n: int) -> list[tuple[bytes, bytes]]:
-    """N sessions on chain, each approved by the provider over MOR-RPC: (session id, provider public key)."""
+async def open_sessions(devnet: Devnet, port: int, n: int, seconds: float) -> list[tuple[bytes, bytes]]:
+    """N sessions on chain lasting past ``seconds`` of load, each approved by the provider over MOR-RPC:
+    (session id, provider public key)."""
     user = devnet.protocol.user
-    await devnet.protocol.funding.token.transfer(user.address, n * STAKE)
+    stake = STAKE * math.ceil((seconds + 120) / 600)  # STAKE buys a session of a little over 11 minutes
+    await devnet.protocol.funding.token.transfer(user.address, n * stake)
     sessions = []
     for _ in range(n):
-        res = c.approval(await c.exchange(port, c.session_request(user.signer, devnet.bid_id, STAKE)))
-        sessions.append((await devnet.open_session(user, res.approval, res.approval_sig), res.pub_key))
+        res = c.approval(await c.exchange(port, c.session_request(user.signer, devnet.bid_id, stake)))
+        sessions.append((await devnet.open_session(user, res.approval, res.approval_sig, stake), res.pub_key))
     return sessions
 
 
@@ -190,7 +193,7 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
                                    devnet.protocol.addresses.diamond, "--model-id", "0x" + devnet.model_id.hex(),
                                    "--backend-url", url, *provider_cpu)
             port = provider.info["port"]
-            sessions = await open_sessions(devnet, port, n)
+            sessions = await open_sessions(devnet, port, n, seconds)
             ends = min([(await devnet.protocol.user.diamond.get_session(s)).ends_at for s, _ in sessions])
             if ends - await devnet.protocol.now() < seconds + 60:
                 raise RuntimeError("the sessions would expire during the run; raise STAKE")
