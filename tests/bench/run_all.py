@@ -1,7 +1,7 @@
 """Runs every benchmark in tests/bench (each a bounded subprocess) and prints ONE table with the machine and goals.
 
 Run from the repo root: ``python3 tests/bench/run_all.py`` (``--only relay_e2e,startup`` to pick; ``--full`` adds
-the 10-minute soak and fuzzes 100,000 frames instead of 10,000; ``--timeout`` s per benchmark overrides each one's
+the 20-minute soak and fuzzes 100,000 frames instead of 10,000; ``--timeout`` s per benchmark overrides each one's
 bound; ``--table-only`` re-prints the table from the JSON already in tests/bench/results/). Each benchmark writes
 its own JSON into tests/bench/results/ (``$BENCH_RESULTS_DIR`` when set, for this script and the benchmarks alike);
 this reads them back and writes results/summary.md too, and records the run (start, outcomes, load average
@@ -82,7 +82,7 @@ BENCHES: list[Bench] = [
     Bench("provider_relay", "bench_provider_relay"),
     Bench("concurrency", "bench_concurrency", timeout_s=600),
     Bench("concurrency_own_core", "bench_concurrency", ("--own-core",), timeout_s=600),
-    Bench("concurrency_soak", "bench_concurrency", ("--minutes", "10"), full_only=True, timeout_s=1200),
+    Bench("concurrency_soak", "bench_concurrency", ("--minutes", "20"), full_only=True, timeout_s=1800),
     Bench("morrpc", "bench_morrpc", timeout_s=300),
     Bench("fuzz_morrpc", "bench_fuzz_morrpc", ("--frames", str(FUZZ_FRAMES)), ("--frames", str(FUZZ_FRAMES_FULL)),
           timeout_s=600, full_timeout_s=1800),
@@ -456,7 +456,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated names (e.g. relay_e2e,startup,concurrency_own_core)")
     parser.add_argument("--full", action="store_true",
-                        help=f"also the 10-minute soak; fuzz {FUZZ_FRAMES_FULL:,} frames (default {FUZZ_FRAMES:,})")
+                        help=f"also the 20-minute soak; fuzz {FUZZ_FRAMES_FULL:,} frames (default {FUZZ_FRAMES:,})")
     parser.add_argument("--timeout", type=float, help="seconds per benchmark (default: each benchmark's own bound)")
     parser.add_argument("--table-only", action="store_true",
                         help="print the table from existing results (stale marks as of the last run)")

@@ -45,6 +45,7 @@ def test_the_start_up_heap_is_frozen_after_the_delay_with_its_garbage_freed_firs
     guard: MainThreadGc, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(heap, "_heap_frozen", False)
+    gc.unfreeze()  # an earlier test's provider node may have frozen this process's heap already
 
     class Widgetish:
         pass
