@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.devnet.accounts import DEFAULT_CHAIN_ID, DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from app.devnet.chain_node import ChainNode
-from app.devnet.child import OutputReader, die_with_parent_hook, live_children, terminate
+from app.devnet.child import OutputReader, live_children, spawn_text_child, terminate
 from app.devnet.rpc import wait_until_answering
 from app.errors import DevnetError
 
@@ -84,20 +84,8 @@ def _worth_quoting(line: str) -> bool:
 
 
 def _spawn(binary: Path, args: list[str]) -> subprocess.Popen[str]:
-    # Spawned on the loop thread, not a worker: PDEATHSIG fires when the *thread* that forked exits.
     try:
-        return subprocess.Popen(
-            [str(binary), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            # Own session: Ctrl-C in a terminal reaches us only, and we stop anvil in order (state dump).
-            start_new_session=True,
-            preexec_fn=die_with_parent_hook(),
-        )
+        return spawn_text_child([str(binary), *args])
     except OSError as e:
         raise DevnetError(f"Could not run anvil at {binary}: {e.strerror or e}. Fix or unset ANVIL_PATH.") from e
 

@@ -53,6 +53,27 @@ def die_with_parent_hook() -> Callable[[], None] | None:
     return _die_with_parent if sys.platform == "linux" else None
 
 
+def spawn_text_child(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start a child whose stdout and stderr we read as text lines; raises OSError when it cannot be run.
+
+    It gets a session of its own (Ctrl-C in a terminal reaches us only, and we stop it in order: anvil dumps its
+    state) and dies with us (PDEATHSIG, which fires when the *thread* that forked exits: call this on the loop
+    thread, not a worker).
+    """
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent_hook(),
+    )
+
+
 class LiveChildren:
     """The children started and not stopped yet: any left are terminated when the interpreter exits."""
 

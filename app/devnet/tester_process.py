@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.devnet.accounts import DEFAULT_CHAIN_ID
 from app.devnet.chain_node import ChainNode
-from app.devnet.child import OutputReader, die_with_parent_hook, live_children, terminate
+from app.devnet.child import OutputReader, live_children, spawn_text_child, terminate
 from app.devnet.model_process import is_frozen
 from app.devnet.rpc import wait_until_answering
 from app.errors import DevnetError
@@ -50,20 +50,8 @@ def _child_environment() -> dict[str, str]:
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[str]:
-    # Spawned on the loop thread, not a worker: PDEATHSIG fires when the *thread* that forked exits.
     try:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=_child_environment(),
-            start_new_session=True,  # Ctrl-C in a terminal reaches us only; we stop the chain ourselves
-            preexec_fn=die_with_parent_hook(),
-        )
+        proc = spawn_text_child(command, _child_environment())
     except OSError as e:
         raise DevnetError(
             f"Could not start the eth-tester chain process ({command[0]}): {e.strerror or e}. Reinstall the app, "
