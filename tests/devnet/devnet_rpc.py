@@ -49,3 +49,11 @@ def pid_alive(pid: int) -> bool:
     # A zombie still answers kill(0); it is gone for our purposes once it no longer runs.
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def gone_within(pid: int, within: float = 10.0) -> bool:
+    """Poll until ``pid`` no longer runs (True) or ``within`` seconds pass (False)."""
+    deadline = time.monotonic() + within
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not pid_alive(pid)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from devnet_rpc import ANVIL, needs_anvil, pid_alive, result, rpc, wait_receipt
+from devnet_rpc import ANVIL, gone_within, needs_anvil, pid_alive, result, rpc, wait_receipt
 
 from app.devnet.accounts import DEV_BALANCE_WEI, dev_addresses, dev_private_keys
 from app.devnet.node import ChainNode, start_anvil, start_chain, start_eth_tester
@@ -198,10 +198,7 @@ def test_anvil_dies_with_its_owner_even_on_sigkill(tmp_path: Path) -> None:
     owner.kill()
     owner.wait()
     owner.stdout.close()
-    deadline = time.monotonic() + 10
-    while pid_alive(anvil_pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(anvil_pid)
+    assert gone_within(anvil_pid)
 
 
 async def test_eth_tester_answers_batch_requests() -> None:

@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from devnet_rpc import pid_alive, result
+from devnet_rpc import gone_within, pid_alive, result
 
 from app.devnet import tester_process
 from app.devnet.accounts import DEV_BALANCE_WEI, dev_addresses
@@ -49,13 +48,6 @@ def _cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
 
 
-def _wait_gone(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not pid_alive(pid)
-
-
 async def test_eth_tester_runs_in_a_child_process_that_is_gone_after_stop() -> None:
     node = await start_eth_tester()
     try:
@@ -89,7 +81,7 @@ def test_eth_tester_dies_with_its_owner_even_on_sigkill() -> None:
     owner.kill()  # no atexit, no finally: only the kernel can clean up
     owner.wait()
     owner.stdout.close()
-    assert _wait_gone(chain_pid)
+    assert gone_within(chain_pid)
 
 
 async def test_a_broken_eth_tester_install_fails_with_the_childs_error_and_the_fix(
