@@ -225,7 +225,8 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
         "chunks_per_s": relayed.chunks / seconds, "tokens_per_s": relayed.tokens / seconds,
         "load_average": [round(x, 1) for x in os.getloadavg()], "provider_cpu_cores": cpu, "consumers_cpu_cores": own,
         "provider_loop_lag": final.get("loop_lag", {}),
-        "provider_options": {k: final.get(k) for k in ("coalesce", "gc_freeze", "gc_frozen")},
+        "provider_options": {k: final.get(k) for k in
+                             ("coalesce", "relay_turns", "relay_queued", "gc_freeze", "gc_frozen")},
         "provider_slow_callbacks": final.get("slow_callbacks", {}), "provider_rss_mb": rss,
         "rss_start_mb": rss[0][1] if rss else 0.0, "rss_end_mb": rss[-1][1] if rss else 0.0,
         "rss_growth_after_warmup_mb": (rss[-1][1] - quarter) if rss else 0.0,
@@ -259,10 +260,16 @@ def report(r: dict[str, Any]) -> None:
           + (f"; {r['rss_after_malloc_trim_mb']:.0f} MB after malloc_trim" if r.get("rss_after_malloc_trim_mb") else "")
           + ")")
     print("provider options:", r["provider_options"])
+    if lag.get("late_ticks"):
+        print("the most delayed provider loop ticks (lag ms, seconds into the run):", lag["late_ticks"][:10])
     slow = r["provider_slow_callbacks"]
     if slow.get("count"):
         print(f"provider callbacks over 20 ms of CPU: {slow['count']}; the longest (CPU ms, wall ms, what):")
         for cpu_ms, wall_ms, what in slow["top"]:
+            print(f"  {cpu_ms:7.1f} {wall_ms:8.1f}  {what}")
+    if slow.get("iterations"):
+        print(f"provider loop iterations over 20 ms of CPU: {slow['iterations']}; the longest (CPU ms, wall ms, what):")
+        for cpu_ms, wall_ms, what in slow["top_iterations"]:
             print(f"  {cpu_ms:7.1f} {wall_ms:8.1f}  {what}")
     if x["error_samples"]:
         print("errors:", *x["error_samples"], sep="\n  ")

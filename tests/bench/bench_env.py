@@ -122,6 +122,10 @@ def sched_seconds(pid: int | None = None) -> tuple[float, float]:
     return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
+LATE_MS = 25.0
+"""A tick later than this is kept with its time, for the summary's ``late_ticks``."""
+
+
 class LoopLagMonitor:
     """Measures event-loop stalls: a task asks to wake every ``interval`` s and records how late it woke.
 
@@ -144,6 +148,8 @@ class LoopLagMonitor:
         self.gc_ms: dict[int, Histogram] = {0: Histogram(), 1: Histogram(), 2: Histogram()}
         self._gc_start = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._started = 0.0
+        self.late_ticks: list[tuple[float, float]] = []  # (lag ms, seconds since start) of ticks over LATE_MS
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -179,10 +185,14 @@ class LoopLagMonitor:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        self._started = time.perf_counter()
         while True:
             start = time.perf_counter()
             await asyncio.sleep(self.interval)
-            self.lags_ms.add((time.perf_counter() - start - self.interval) * 1000)
+            lag = (time.perf_counter() - start - self.interval) * 1000
+            self.lags_ms.add(lag)
+            if lag > LATE_MS and len(self.late_ticks) < 1000:  # when they happened: a pattern names a cause
+                self.late_ticks.append((round(lag, 1), round(start - self._started, 1)))
 
     def summary(self) -> dict[str, Any]:
         lags = self.lags_ms
@@ -192,7 +202,8 @@ class LoopLagMonitor:
                 "iterations": self.iterations,
                 "main_thread_cpu_s": round(on_cpu, 2), "main_thread_runqueue_wait_s": round(waiting, 2),
                 "gc_max_ms": {str(g): round(v.max, 1) for g, v in self.gc_ms.items()},
-                "gc_count": {str(g): v.count for g, v in self.gc_ms.items()}}
+                "gc_count": {str(g): v.count for g, v in self.gc_ms.items()},
+                "late_ticks": sorted(self.late_ticks, reverse=True)[:20]}
 
 
 @dataclass

@@ -5,7 +5,9 @@ prints ``{"port": ...}`` once MOR-RPC listens, serves until stdin closes, then p
 number of requests served. Its pid is what the parent samples for RSS and what py-spy attaches to.
 
 For before/after comparisons in one run, ``BENCH_NO_COALESCE=1`` turns adaptive batching off (one response per
-backend chunk, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that ProviderNode.start does.
+backend chunk, as before), ``BENCH_NO_RELAY_TURNS=1`` lifts the relay budget per loop iteration (every chunk
+sealed in the iteration it is ready, as before) and ``BENCH_NO_GC_FREEZE=1`` skips the ``gc.freeze()`` that
+ProviderNode.start does.
 ``BENCH_TRACEMALLOC=N`` traces allocations: a snapshot N seconds after start (past warm-up) and one at the end;
 the total change and the 15 sites whose live memory grew most between them are printed to stderr (where the RSS
 goes).
@@ -14,7 +16,8 @@ goes).
 pages (/proc), glibc's heap in use / free / mmapped (``mallinfo2``), live pymalloc blocks and gc-tracked objects.
 ``--cpu N`` pins the process to CPU N before any thread starts (the concurrency benchmark's ``--own-core``).
 ``BENCH_SLOW_CALLBACKS=1`` reports the loop callbacks that used more than 20 ms of CPU, with the coroutine and line
-each task step stopped at and whether a GC pass ran inside: asyncio's debug mode (``slow_callback_duration``)
+each task step stopped at and whether a GC pass ran inside, and the loop iterations over 20 ms with their callbacks
+grouped by kind: asyncio's debug mode (``slow_callback_duration``)
 times callbacks by the wall clock, which on a loaded machine mostly measures the time the OS did not run us.
 """
 
@@ -27,6 +30,7 @@ import ctypes
 import gc
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -47,6 +51,7 @@ from tests.bench.bench_env import LoopLagMonitor, announce, rss_mb, wait_for_std
 
 SLOW_MS = 20.0
 slow_callbacks: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, what)
+slow_iterations: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, when and its callbacks by kind)
 
 
 def _describe(handle: asyncio.Handle) -> str:
@@ -60,21 +65,61 @@ def _describe(handle: asyncio.Handle) -> str:
     return repr(handle)[:160]
 
 
-def time_callbacks() -> None:
-    """Wrap every loop callback with a CPU-time measurement (bench only: ~1 µs per callback)."""
+def time_callbacks(loop: asyncio.AbstractEventLoop) -> None:
+    """Wrap every loop callback with a CPU-time measurement (bench only: ~1 µs per callback).
+
+    A callback over ``SLOW_MS`` is recorded alone; a loop iteration over ``SLOW_MS`` made of many short callbacks
+    is recorded with its callbacks grouped by kind (task coroutine or callback), the costliest kinds first.
+    """
     run = asyncio.Handle._run
+    in_iteration: list[tuple[float, asyncio.Handle, bool]] = []  # described only when the iteration was slow
+    collections = [0]  # a gc callback counts passes: gc.get_stats() per callback cost ~20% of the CPU measured
+
+    def count_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collections[0] += 1
+
+    gc.callbacks.append(count_collection)
 
     def timed(handle: asyncio.Handle) -> None:
-        collections = sum(g["collections"] for g in gc.get_stats())
+        before = collections[0]
         cpu, wall = time.thread_time(), time.perf_counter()
         run(handle)
         used = (time.thread_time() - cpu) * 1000
+        gc_ran = collections[0] != before
         if used > SLOW_MS:
-            gc_ran = sum(g["collections"] for g in gc.get_stats()) != collections
             what = _describe(handle) + (" [GC ran inside]" if gc_ran else "")
             slow_callbacks.append((round(used, 1), round((time.perf_counter() - wall) * 1000, 1), what))
+        in_iteration.append((used, handle, gc_ran))
+
+    run_once = loop._run_once  # type: ignore[attr-defined]
+    began = time.perf_counter()
+
+    def timed_run_once() -> None:
+        in_iteration.clear()
+        cpu, wall = time.thread_time(), time.perf_counter()
+        run_once()
+        used = (time.thread_time() - cpu) * 1000
+        if used > SLOW_MS:
+            kinds: dict[str, list[float]] = {}
+            for ms, handle, gc_ran in in_iteration:
+                kinds.setdefault(_kind(handle) + (" [GC]" if gc_ran else ""), []).append(ms)
+            top = sorted(kinds.items(), key=lambda item: sum(item[1]), reverse=True)[:6]
+            what = f"at {wall - began:.1f} s, {len(in_iteration)} callbacks: " + "; ".join(
+                f"{len(times)}× {kind} {sum(times):.1f} ms (max {max(times):.1f})" for kind, times in top)
+            slow_iterations.append((round(used, 1), round((time.perf_counter() - wall) * 1000, 1), what))
 
     asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
+    loop._run_once = timed_run_once  # type: ignore[attr-defined]
+
+
+def _kind(handle: asyncio.Handle) -> str:
+    """What a callback is, without where it stopped (for grouping): the task's coroutine or the callback's name."""
+    callback = handle._callback  # type: ignore[attr-defined]
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        return "task " + getattr(task.get_coro(), "__qualname__", "?")
+    return getattr(callback, "__qualname__", type(callback).__name__)
 
 
 async def _trace_growth(after_s: float) -> None:
@@ -138,10 +183,12 @@ async def main(args: argparse.Namespace) -> None:
         await server.start()
         if os.environ.get("BENCH_NO_COALESCE") == "1":
             controller_module.coalesce = list  # type: ignore[attr-defined,assignment]
+        if os.environ.get("BENCH_NO_RELAY_TURNS") == "1":
+            controller.turns.budget_s = math.inf  # every chunk sealed at once, however long the iteration gets
         if os.environ.get("BENCH_NO_GC_FREEZE") != "1":
             freeze_startup_heap()  # as ProviderNode.start does
         if os.environ.get("BENCH_SLOW_CALLBACKS") == "1":
-            time_callbacks()
+            time_callbacks(asyncio.get_running_loop())
         if os.environ.get("BENCH_MALLOC_STATS") == "1":
             sys._debugmallocstats()
         monitor.start()
@@ -171,8 +218,11 @@ async def main(args: argparse.Namespace) -> None:
               # Freed-but-kept heap pages handed back to the OS: what RSS growth is allocator slack, not live data.
               "rss_after_malloc_trim_mb": rss_mb() if trimmed else None,
               "coalesce": os.environ.get("BENCH_NO_COALESCE") != "1",
+              "relay_turns": os.environ.get("BENCH_NO_RELAY_TURNS") != "1", "relay_queued": controller.turns.queued,
               "gc_freeze": os.environ.get("BENCH_NO_GC_FREEZE") != "1", "gc_frozen": gc.get_freeze_count(),
-              "slow_callbacks": {"count": len(slow_callbacks), "top": sorted(slow_callbacks, reverse=True)[:15]}})
+              "slow_callbacks": {"count": len(slow_callbacks), "top": sorted(slow_callbacks, reverse=True)[:15],
+                                 "iterations": len(slow_iterations),
+                                 "top_iterations": sorted(slow_iterations, reverse=True)[:15]}})
 
 
 if __name__ == "__main__":
