@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from functools import partial
 from typing import Any
 
 from app import __version__
@@ -41,6 +42,7 @@ from app.router.provider.backend_pool import BackendPool
 from app.router.provider.backends import BackendError, RequestStats
 from app.router.provider.capacity import has_capacity
 from app.router.provider.coalesce import coalesce
+from app.router.provider.relay_turns import RelayTurns, loop_turns
 from app.router.provider.server import Send
 from app.router.provider.sessions import PromptCheck, PromptStats, SessionState, SessionStore
 from app.router.provider.user_keys import UserKeyStore
@@ -60,9 +62,9 @@ ERR_STALE_PROMPT = (
 )
 _U32 = (1 << 32) - 1
 CONGESTED_S = 0.01
-"""When relaying a chunk (seal + send + one loop turn) takes this long or longer on average, the provider is behind
-and the chunks that piled up meanwhile are merged (adaptive batching). Below it every backend chunk goes out on
-its own, so consumers that count one token per chunk keep counting right."""
+"""When relaying a chunk (seal + send + one loop turn, a wait for relay budget included) takes this long or longer
+on average, the provider is behind and the chunks that piled up meanwhile are merged (adaptive batching). Below it
+every backend chunk goes out on its own, so consumers that count one token per chunk keep counting right."""
 _SMOOTHING = 0.25  # weight of the latest turn: one hiccup (a GC pass, a scheduler delay) does not switch merging on
 _CHAT_TYPES = (None, "", "chat", "chat_completion")
 
@@ -93,6 +95,7 @@ class ProviderController:
         user_keys: UserKeyStore | None = None,
         session_refresh_s: float = 30.0,
         congested_s: float = CONGESTED_S,
+        turns: RelayTurns | None = None,
         version: str = VERSION,
     ) -> None:
         self.signer = signer
@@ -105,11 +108,18 @@ class ProviderController:
         self.session_refresh_s = session_refresh_s
         self.congested_s = congested_s
         self.version = version
+        self._turns = turns
         self._last_approval_ms = 0
 
     @property
     def address(self) -> str:
         return self.signer.address
+
+    @property
+    def turns(self) -> RelayTurns:
+        """What every stream seals its chunks through: a bounded amount per loop iteration, shared by the loop's
+        providers unless one was given."""
+        return self._turns or loop_turns()
 
     async def handle(self, request: RpcRequest, send: Send) -> None:
         """Serve ``request``; raises AppError (answered as a plaintext error by the server) when refused."""
@@ -231,9 +241,8 @@ class ProviderController:
                         # Chunks that piled up while we were behind go out merged: one seal for the backlog.
                         for item in coalesce(batch) if turn_s >= self.congested_s else batch:
                             started_turn = time.monotonic()
-                            sealed = seal_prompt_response(self.signer, key, encode_value(item), _now_ms())
-                            await send(encode_result(request_id, sealed))
-                            # A burst of buffered items would otherwise hold the loop from other connections.
+                            await send(await self.turns.run(partial(self._seal, request_id, key, item)))
+                            # Round robin: every other stream with a chunk ready seals it before this one goes on.
                             await asyncio.sleep(0)
                             turn_s += (time.monotonic() - started_turn - turn_s) * _SMOOTHING
             except BackendError as e:
@@ -242,6 +251,10 @@ class ProviderController:
             finally:
                 if stats.ttft_ms is not None:
                     self.store.record_prompt(session.id, _prompt_stats(stats, started))
+
+    def _seal(self, request_id: str, consumer_key: bytes, item: Any) -> bytes:
+        """One backend item as the consumer receives it: encrypted to its key, signed by us, framed."""
+        return encode_result(request_id, seal_prompt_response(self.signer, consumer_key, encode_value(item), _now_ms()))
 
     # -- session.report -----------------------------------------------------------------------------------------
     async def _report(self, request_id: str, req: SessionReportReq, send: Send) -> None:
