@@ -56,6 +56,11 @@ SMOKES: dict[str, Smoke] = {
                                     "rss_start_mb", "rss_end_mb", "rss_growth_after_warmup_mb", "provider_cpu_cores",
                                     "provider_rss_mb"}),
                          ("3 sessions × 20 tok/s", "provider event-loop stall", "provider RSS after warm-up")),
+    "concurrency_paused": Smoke("bench_concurrency", ("--sessions", "3", "--seconds", "3", "--direct-seconds", "1",
+                                                      "--tokens", "20", "--pauses", "50/500", "--no-relay-turns"),
+                                "bench_concurrency_paused_no_relay_turns.json",
+                                frozenset({"pauses", "relay_turns", "provider_loop_lag"}),
+                                ("provider stopped 0.05 s of every 0.5 s, relay budget off",)),
     "fuzz_morrpc": Smoke("bench_fuzz_morrpc", ("--frames", "200", "--processes", "1"), "fuzz_morrpc.json",
                          frozenset({"frames", "frames_by_origin", "distinct_by_origin", "outcomes", "crashes",
                                     "frames_per_s", "rss_kib_before", "rss_kib_after", "rss_growth_kib"}),
@@ -82,8 +87,8 @@ SMOKES: dict[str, Smoke] = {
 }
 
 # The order the smoke runs start in: the longest first, so the short ones fill the gaps at the end.
-LONGEST_FIRST = ["startup", "gui_combined", "dashboard_stall", "concurrency", "relay_e2e", "fuzz_morrpc",
-                 "provider_relay", "chat_view", "morrpc", "backend", "rating"]
+LONGEST_FIRST = ["startup", "gui_combined", "dashboard_stall", "concurrency", "concurrency_paused", "relay_e2e",
+                 "fuzz_morrpc", "provider_relay", "chat_view", "morrpc", "backend", "rating"]
 
 
 @dataclass(frozen=True)

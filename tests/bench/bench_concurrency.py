@@ -11,6 +11,12 @@ Measured: errors (any error response, exception, missing or out-of-order chunk),
 consumer has decrypted it, one monotonic clock across processes), the same latency reading the backend directly
 with N streams just before (so "added" = relayed − direct), the provider's event-loop lag, its CPU use and its RSS
 sampled over the run (flat = no leak).
+
+``--pauses 100/2000`` stops the provider process (SIGSTOP) for 100 ms of every 2,000 ms, as a hypervisor taking the
+CPU back (steal) or a burst of higher-priority work would: meanwhile every session's next chunk arrives, so on
+waking the provider has a chunk to seal for each of them. With ``--no-relay-turns`` (every ready chunk sealed in the
+iteration it is ready, as before the relay budget) that catch-up is one long loop iteration; with the budget it is
+several short ones. Both runs side by side show what the budget does.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import json
 import math
 import os
 import random
+import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,9 +182,33 @@ def split_cores() -> tuple[int, set[int]]:
     return cpus[0], set(cpus[1:])
 
 
+@contextlib.asynccontextmanager
+async def pausing(pid: int, pause_s: float, period_s: float) -> AsyncIterator[None]:
+    """Stop process ``pid`` for ``pause_s`` of every ``period_s`` while the block runs."""
+
+    async def pause_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(period_s - pause_s)
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                await asyncio.sleep(pause_s)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+
+    task = asyncio.create_task(pause_now_and_then())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def measure(n: int, seconds: float, rate: float, tokens: int, direct_seconds: float,
-                  own_core: bool = False) -> dict[str, Any]:
+                  own_core: bool = False, pauses: tuple[float, float] | None = None,
+                  relay_turns: bool = True) -> dict[str, Any]:
     provider_cpu: list[str] = []
+    if not relay_turns:
+        os.environ["BENCH_NO_RELAY_TURNS"] = "1"  # read by the provider process started below
     if own_core:
         # The consumers stand in for other machines and the backend for an LLM server (usually on a GPU): give the
         # provider a core of its own so its loop lag measures the router, not the harness competing for 2 cores.
@@ -206,8 +238,9 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
             relayed, rss, stop = Tally(), list[tuple[float, float]](), asyncio.Event()
             sampler = asyncio.create_task(sample_rss(provider.pid, max(1.0, seconds / 60), rss, stop))
             cpu0, own0, t0 = cpu_seconds(provider.pid), cpu_seconds(), time.monotonic()
-            await run_clients(n, seconds, relayed,
-                              lambda i, ch: relayed_prompt(port, devnet, sessions[i], ch), tokens)
+            async with pausing(provider.pid, *pauses) if pauses else contextlib.nullcontext():
+                await run_clients(n, seconds, relayed,
+                                  lambda i, ch: relayed_prompt(port, devnet, sessions[i], ch), tokens)
             elapsed = time.monotonic() - t0
             cpu, own = (cpu_seconds(provider.pid) - cpu0) / elapsed, (cpu_seconds() - own0) / elapsed
             stop.set()
@@ -219,6 +252,8 @@ async def measure(n: int, seconds: float, rate: float, tokens: int, direct_secon
     return {
         "sessions": n, "seconds": seconds, "rate_per_session": rate, "tokens_per_prompt": tokens,
         "provider_own_core": own_core,
+        "pauses": {"pause_s": pauses[0], "period_s": pauses[1]} if pauses else None,
+        "relay_turns": relay_turns,
         "direct": direct.summary(), "relayed": relayed.summary(),
         "added_chunk_latency_p50_ms": percentile(relayed.latencies_ms, 50) - percentile(direct.latencies_ms, 50),
         "added_chunk_latency_p99_ms": percentile(relayed.latencies_ms, 99) - percentile(direct.latencies_ms, 99),
@@ -241,7 +276,8 @@ def report(r: dict[str, Any]) -> None:
           f"({r['tokens_per_s']:,.0f} tokens/s in {r['chunks_per_s']:,.0f} chunks/s through one provider using "
           f"{r['provider_cpu_cores']:.2f} cores; load average {r['load_average']}; "
           f"the consumers used {r['consumers_cpu_cores']:.2f} cores"
-          f"{'; the provider on a core of its own' if r.get('provider_own_core') else ''})")
+          f"{'; the provider on a core of its own' if r.get('provider_own_core') else ''}"
+          f"{pauses_note(r)}{'' if r.get('relay_turns', True) else '; relay budget off'})")
     print(f"{'path':<10} {'prompts':>8} {'chunks':>9} {'tokens':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'TTFT p50':>9} {'TTFT p99':>9}")
     for name, s in (("direct", d), ("relayed", x)):
@@ -275,6 +311,23 @@ def report(r: dict[str, Any]) -> None:
         print("errors:", *x["error_samples"], sep="\n  ")
 
 
+def pause_period(text: str) -> tuple[float, float]:
+    """``100/2000`` → (0.1, 2.0) seconds."""
+    try:
+        pause, period = (float(part) / 1000 for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not PAUSE_MS/PERIOD_MS, e.g. 100/2000") from None
+    if not 0 < pause < period:
+        raise argparse.ArgumentTypeError(f"{text!r}: the pause must be shorter than the period, both above 0")
+    return pause, period
+
+
+def pauses_note(r: dict[str, Any]) -> str:
+    """How the provider was paused, for the result's title (empty if it was not)."""
+    p = r.get("pauses")
+    return f"; the provider stopped {p['pause_s']:g} s of every {p['period_s']:g} s" if p else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=100)
@@ -286,14 +339,21 @@ def main() -> None:
                         help="length of the direct (backend only) run (default: a quarter of the relayed, 5-20 s)")
     parser.add_argument("--own-core", action="store_true",
                         help="pin the provider to one CPU and everything else (consumers, backend, anvil) to the rest")
+    parser.add_argument("--pauses", metavar="PAUSE_MS/PERIOD_MS", type=pause_period,
+                        help="stop the provider process for PAUSE_MS of every PERIOD_MS (SIGSTOP/SIGCONT)")
+    parser.add_argument("--no-relay-turns", action="store_true",
+                        help="the provider seals every ready chunk at once (no relay budget per loop iteration)")
     args = parser.parse_args()
     seconds = args.minutes * 60 if args.minutes else args.seconds
     direct_seconds = args.direct_seconds or min(20.0, max(5.0, seconds / 4))
-    result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds, args.own_core))
+    result = asyncio.run(measure(args.sessions, seconds, args.rate, args.tokens, direct_seconds, args.own_core,
+                                 args.pauses, not args.no_relay_turns))
     result["machine"] = machine()
     report(result)
     name = "bench_concurrency_soak" if args.minutes else "bench_concurrency"
     name += "_own_core" if args.own_core else ""
+    name += "_paused" if args.pauses else ""
+    name += "_no_relay_turns" if args.no_relay_turns else ""
     print(f"written: {write_result(name, result)}")
 
 
