@@ -14,6 +14,7 @@ from app.router.morrpc.receipts import Approval, CloseoutReceipt, recover_person
 from app.router.morrpc.rpc_errors import ERR_AUTH, ERR_CAPACITY, ERR_SESSION_CLOSED, ERR_SESSION_EXPIRED
 from app.router.provider import controller as controller_module
 from app.router.provider.controller import ERR_NOT_OUR_BID, ERR_NOT_OUR_SESSION, VERSION, ProviderController
+from app.router.provider.relay_turns import RelayTurns
 from app.router.provider.server import MorRpcServer
 from app.router.provider.user_keys import StoredUserKeys
 from app.storage.store import AsyncStorage
@@ -287,6 +288,25 @@ async def test_prompts_of_one_session_reach_the_backend_one_at_a_time(
     await eventually(lambda: len(backend.requests) == 2)
     assert backend.requests[0].completed  # the second prompt waited for the first answer to end
     await asyncio.gather(first, second)
+
+
+async def test_streams_that_wait_for_relay_budget_still_get_every_chunk_in_order(
+    fresh_chain: Devnet, provider: Provider, backend: OpenAIBackendServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of nothing: one chunk per loop iteration is sealed at once, every other one waits for a later turn.
+    turns = RelayTurns(budget_s=0.0)
+    monkeypatch.setattr(provider[1], "_turns", turns)
+    user = fresh_chain.protocol.user
+    sessions = [await open_via_provider(fresh_chain, provider) for _ in range(3)]
+    backend.behaviour = Behaviour(tokens=[f"<{i}>" for i in range(30)])
+    answers = await asyncio.gather(*(c.exchange(port_of(provider), c.prompt(user.signer, session_id, CHAT))
+                                     for session_id, _ in sessions))
+
+    for responses, (_, provider_key) in zip(answers, sessions, strict=True):
+        answer = c.open_answer(responses, user.signer, provider_key)
+        assert c.text_of(answer) == "".join(f"<{i}>" for i in range(30))
+        assert answer.items[-1] == "[DONE]" and answer.error is None
+    assert turns.queued > 0 and turns.waiting == 0
 
 
 async def test_sessions_requested_before_a_restart_keep_working_with_stored_keys(
