@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
@@ -40,21 +41,37 @@ class FakeClock:
         return self.now
 
 
-def streams_relaying(turns: RelayTurns, clock: FakeClock, loop: CountingLoop, streams: int, chunks: int,
-                     ran: list[tuple[int, int, int]]) -> list[Coroutine[Any, Any, None]]:
-    """Coroutines like the controller's relay loop: seal each chunk through ``turns``, then give the loop a turn."""
+Ran = list[tuple[int, int, int]]  # (loop iteration, stream, chunk) of every job, in the order they ran
 
-    def seal(stream: int, chunk: int) -> int:
-        clock.now += JOB_S
-        ran.append((loop.iterations, stream, chunk))
-        return chunk
 
-    async def relay(stream: int) -> None:
-        for chunk in range(chunks):
-            assert await turns.run(partial(seal, stream, chunk)) == chunk
-            await asyncio.sleep(0)
+def relay_streams(streams: int, chunks: int, budget_s: float = BUDGET_S) -> tuple[Ran, RelayTurns]:
+    """Run ``streams`` relay loops like the controller's (seal each chunk through the turns, then give the loop a
+    turn) on a counting loop, every seal costing ``JOB_S`` on the fake clock."""
+    ran: Ran = []
+    turns = RelayTurns(budget_s, clock=(clock := FakeClock()))
 
-    return [relay(i) for i in range(streams)]
+    async def main(loop: CountingLoop) -> None:
+        def seal(stream: int, chunk: int) -> int:
+            clock.now += JOB_S
+            ran.append((loop.iterations, stream, chunk))
+            return chunk
+
+        async def relay(stream: int) -> None:
+            for chunk in range(chunks):
+                assert await turns.run(partial(seal, stream, chunk)) == chunk
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(relay(i) for i in range(streams)))
+
+    run_counted(main)
+    return ran, turns
+
+
+def most_in_one_iteration(ran: Ran) -> int:
+    per_iteration: dict[int, int] = {}
+    for iteration, _, _ in ran:
+        per_iteration[iteration] = per_iteration.get(iteration, 0) + 1
+    return max(per_iteration.values())
 
 
 def test_under_its_budget_a_job_runs_at_once_without_giving_up_the_loop() -> None:
@@ -70,33 +87,18 @@ def test_under_its_budget_a_job_runs_at_once_without_giving_up_the_loop() -> Non
 
 
 def test_an_iteration_seals_at_most_its_budget_and_the_rest_waits_for_later_iterations() -> None:
-    ran: list[tuple[int, int, int]] = []
+    ran, turns = relay_streams(streams=10, chunks=3)
 
-    async def main(loop: CountingLoop) -> None:
-        clock = FakeClock()
-        turns = RelayTurns(BUDGET_S, clock=clock)
-        await asyncio.gather(*streams_relaying(turns, clock, loop, streams=10, chunks=3, ran=ran))
-        assert turns.queued > 0 and turns.waiting == 0
-
-    run_counted(main)
-    assert len(ran) == 30
-    per_iteration: dict[int, int] = {}
-    for iteration, _, _ in ran:
-        per_iteration[iteration] = per_iteration.get(iteration, 0) + 1
-    # Jobs start while less than the budget is spent: 0, 3, 6 and 9 ms of a 10-ms budget, never a fifth.
-    assert max(per_iteration.values()) == 4
-    # Unbudgeted, every stream would seal its chunk in the same iteration (10 × 3 ms = 30 ms holding the loop).
+    assert len(ran) == 30 and turns.queued > 0 and turns.waiting == 0
+    # Jobs start while less than the budget is spent: at 0, 3, 6 and 9 ms of a 10-ms budget, never a fifth.
+    assert most_in_one_iteration(ran) == 4
+    # Unbudgeted, every stream seals its chunk in the same iteration: 10 × 3 ms holding the loop.
+    assert most_in_one_iteration(relay_streams(streams=10, chunks=3, budget_s=math.inf)[0]) == 10
 
 
 def test_queued_jobs_run_first_come_first_served_so_no_stream_gets_ahead() -> None:
-    ran: list[tuple[int, int, int]] = []
+    ran, _ = relay_streams(streams=10, chunks=5)
 
-    async def main(loop: CountingLoop) -> None:
-        clock = FakeClock()
-        turns = RelayTurns(BUDGET_S, clock=clock)
-        await asyncio.gather(*streams_relaying(turns, clock, loop, streams=10, chunks=5, ran=ran))
-
-    run_counted(main)
     assert [stream for _, stream, chunk in ran if chunk == 0] == list(range(10))  # first come, first served
     done = [0] * 10
     for _, stream, _ in ran:
