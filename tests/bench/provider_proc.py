@@ -36,6 +36,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 from app.chain.client import ChainClient
 from app.chain.diamond import Diamond
@@ -54,15 +55,28 @@ slow_callbacks: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, what)
 slow_iterations: list[tuple[float, float, str]] = []  # (CPU ms, wall ms, when and its callbacks by kind)
 
 
-def _describe(handle: asyncio.Handle) -> str:
+def _task_of(handle: asyncio.Handle) -> asyncio.Task[Any] | None:
+    task = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+    return task if isinstance(task, asyncio.Task) else None
+
+
+def _kind(handle: asyncio.Handle) -> str:
+    """What a callback is, without where it stopped (for grouping): the task's coroutine or the callback's name."""
+    task = _task_of(handle)
+    if task is not None:
+        return "task " + getattr(task.get_coro(), "__qualname__", "?")
     callback = handle._callback  # type: ignore[attr-defined]
-    task = getattr(callback, "__self__", None)
-    if isinstance(task, asyncio.Task):
-        coro = task.get_coro()
-        frame = getattr(coro, "cr_frame", None)
-        where = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else "finished"
-        return f"task {getattr(coro, '__qualname__', '?')} (now at {where})"
-    return repr(handle)[:160]
+    return getattr(callback, "__qualname__", type(callback).__name__)
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    """What a callback is and, for a task step, the line its coroutine stopped at."""
+    task = _task_of(handle)
+    if task is None:
+        return repr(handle)[:160]
+    frame = getattr(task.get_coro(), "cr_frame", None)
+    where = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else "finished"
+    return f"{_kind(handle)} (now at {where})"
 
 
 def time_callbacks(loop: asyncio.AbstractEventLoop) -> None:
@@ -111,15 +125,6 @@ def time_callbacks(loop: asyncio.AbstractEventLoop) -> None:
 
     asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
     loop._run_once = timed_run_once  # type: ignore[attr-defined]
-
-
-def _kind(handle: asyncio.Handle) -> str:
-    """What a callback is, without where it stopped (for grouping): the task's coroutine or the callback's name."""
-    callback = handle._callback  # type: ignore[attr-defined]
-    task = getattr(callback, "__self__", None)
-    if isinstance(task, asyncio.Task):
-        return "task " + getattr(task.get_coro(), "__qualname__", "?")
-    return getattr(callback, "__qualname__", type(callback).__name__)
 
 
 async def _trace_growth(after_s: float) -> None:
