@@ -47,8 +47,10 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     # A zombie still answers kill(0); it is gone for our purposes once it no longer runs.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:  # reaped between the two looks (or no /proc): not running
+        return False
 
 
 def gone_within(pid: int, within: float = 10.0) -> bool:

@@ -7,36 +7,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
+from devnet_rpc import gone_within, pid_alive
 
 from app.devnet.local_model import GGUF_ENV, MISSING_MESSAGE, LocalModelServer, default_threads
 from app.errors import DevnetError
 from app.paths import log_dir
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it has stopped running all the same.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def wait_dead(pid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not pid_alive(pid)
 
 
 async def test_missing_model_file_makes_the_model_unavailable_with_the_install_command(tmp_path: Path) -> None:
@@ -100,7 +79,7 @@ async def test_server_starts_answers_and_stops() -> None:
         await server.stop()
 
     assert not server.running
-    assert wait_dead(pid, within=2)
+    assert gone_within(pid, within=2)
     log_file = log_dir() / "local-model.log"
     assert "Uvicorn running on http://127.0.0.1" in log_file.read_text()
     assert log_file.stat().st_mode & 0o777 == 0o600  # owner-only, like the node's own log
@@ -152,7 +131,7 @@ def test_server_dies_with_the_app_even_when_the_app_is_killed(tmp_path: Path) ->
         assert pid_alive(server_pid)
         app.send_signal(signal.SIGKILL)  # no atexit, no finally: only the kernel can clean up
         app.wait(5)
-        assert wait_dead(server_pid, within=5)
+        assert gone_within(server_pid, within=5)
     finally:
         if app.poll() is None:
             app.kill()
