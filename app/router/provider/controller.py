@@ -235,13 +235,14 @@ class ProviderController:
             self.store.touch(session.id)
             stats = RequestStats()
             try:
+                turns = self.turns
                 turn_s = 0.0  # smoothed time to relay one chunk
                 async with aclosing(backend.stream_chat_batches(body, stats=stats)) as batches:
                     async for batch in batches:
                         # Chunks that piled up while we were behind go out merged: one seal for the backlog.
                         for item in coalesce(batch) if turn_s >= self.congested_s else batch:
                             started_turn = time.monotonic()
-                            await send(await self.turns.run(partial(self._seal, request_id, key, item)))
+                            await send(await turns.run(partial(self._seal, request_id, key, item)))
                             # Round robin: every other stream with a chunk ready seals it before this one goes on.
                             await asyncio.sleep(0)
                             turn_s += (time.monotonic() - started_turn - turn_s) * _SMOOTHING
